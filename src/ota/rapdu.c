@@ -1,0 +1,870 @@
+/*! \file rapdu.c
+ * Remote APDU scripts, ETSI TS 102 226 §5: compact format (§5.1) and expanded format (§5.2) with Command and
+ * Response Scripting Templates, Script Chaining and script splitting.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <talloc.h>
+
+#include <sgp02/ota/rapdu.h>
+
+/* ------------------------------------------------------------------------------------------------------------
+ * BER length fields. TS 102 226 §5.2 uses BER-TLV with single-byte tags; lengths up to 65535 are enough for any
+ * script we send or receive (an HTTP body is split into several scripts long before that).
+ * ------------------------------------------------------------------------------------------------------------ */
+
+int ota_rapdu_len_size(size_t len)
+{
+	if (len < 0x80)
+		return 1;
+	if (len <= 0xFF)
+		return 2;
+	if (len <= OTA_RAPDU_MAX_LEN)
+		return 3;
+	return -EMSGSIZE;
+}
+
+int ota_rapdu_len_encode(uint8_t *out, size_t out_size, size_t len)
+{
+	int n = ota_rapdu_len_size(len);
+
+	if (n < 0)
+		return n;
+	if (!out || out_size < (size_t)n)
+		return -EMSGSIZE;
+	switch (n) {
+	case 1:
+		out[0] = len;
+		break;
+	case 2:
+		out[0] = 0x81;
+		out[1] = len;
+		break;
+	default:
+		out[0] = 0x82;
+		out[1] = len >> 8;
+		out[2] = len & 0xFF;
+		break;
+	}
+	return n;
+}
+
+int ota_rapdu_len_decode(const uint8_t *buf, size_t buf_len, size_t *len)
+{
+	if (!buf || !len || buf_len < 1)
+		return -EBADMSG;
+	if (buf[0] < 0x80) {
+		*len = buf[0];
+		return 1;
+	}
+	switch (buf[0]) {
+	case 0x81:
+		if (buf_len < 2)
+			return -EBADMSG;
+		*len = buf[1];
+		return 2;
+	case 0x82:
+		if (buf_len < 3)
+			return -EBADMSG;
+		*len = ((size_t)buf[1] << 8) | buf[2];
+		return 3;
+	default:
+		/* 80 (indefinite) is only legal for the scripting template itself; 83.. are never needed here */
+		return -EBADMSG;
+	}
+}
+
+/* One TLV with a single-byte tag at buf[*off], not reaching beyond end. Advances *off past it. */
+struct tlv {
+	uint8_t tag;
+	const uint8_t *val;
+	size_t len;
+};
+
+static int tlv_read(const uint8_t *buf, size_t end, size_t *off, struct tlv *t)
+{
+	size_t l, hdr;
+	int rc;
+
+	if (*off >= end)
+		return -EBADMSG;
+	t->tag = buf[*off];
+	rc = ota_rapdu_len_decode(buf + *off + 1, end - *off - 1, &l);
+	if (rc < 0)
+		return rc;
+	hdr = 1 + rc;
+	if (l > end - *off - hdr)
+		return -EMSGSIZE;
+	t->val = buf + *off + hdr;
+	t->len = l;
+	*off += hdr + l;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * A small growable output buffer on a talloc context.
+ * ------------------------------------------------------------------------------------------------------------ */
+
+struct wbuf {
+	void *ctx;
+	uint8_t *data;
+	size_t len, cap;
+};
+
+static int wb_reserve(struct wbuf *w, size_t n)
+{
+	size_t ncap;
+	uint8_t *p;
+
+	if (w->len + n <= w->cap)
+		return 0;
+	ncap = w->cap ? w->cap : 64;
+	while (ncap < w->len + n)
+		ncap *= 2;
+	p = talloc_realloc_size(w->ctx, w->data, ncap);
+	if (!p)
+		return -ENOMEM;
+	w->data = p;
+	w->cap = ncap;
+	return 0;
+}
+
+static int wb_put(struct wbuf *w, const void *d, size_t n)
+{
+	int rc = wb_reserve(w, n);
+
+	if (rc < 0)
+		return rc;
+	if (n)
+		memcpy(w->data + w->len, d, n);
+	w->len += n;
+	return 0;
+}
+
+static int wb_byte(struct wbuf *w, uint8_t b)
+{
+	return wb_put(w, &b, 1);
+}
+
+static int wb_len(struct wbuf *w, size_t len)
+{
+	uint8_t l[3];
+	int n = ota_rapdu_len_encode(l, sizeof(l), len);
+
+	if (n < 0)
+		return n;
+	return wb_put(w, l, n);
+}
+
+static int wb_tlv(struct wbuf *w, uint8_t tag, const uint8_t *v, size_t n)
+{
+	int rc;
+
+	if ((rc = wb_byte(w, tag)) < 0 || (rc = wb_len(w, n)) < 0 || (rc = wb_put(w, v, n)) < 0)
+		return rc;
+	return 0;
+}
+
+/* Wrap content in a scripting template and hand the result to the caller (as a talloc child of ctx). */
+static int wrap_template(void *ctx, struct wbuf *content, enum ota_rapdu_format format, uint8_t tag_def,
+			 uint8_t tag_indef, uint8_t **out, size_t *out_len)
+{
+	struct wbuf w = { .ctx = ctx };
+	int rc;
+
+	if (format == OTA_RAPDU_FMT_DEFINITE) {
+		if ((rc = wb_byte(&w, tag_def)) < 0 || (rc = wb_len(&w, content->len)) < 0)
+			goto err;
+	} else {
+		/* BER indefinite form: tag, 80, contents, end-of-contents 00 00 */
+		if ((rc = wb_byte(&w, tag_indef)) < 0 || (rc = wb_byte(&w, 0x80)) < 0)
+			goto err;
+	}
+	if ((rc = wb_put(&w, content->data, content->len)) < 0)
+		goto err;
+	if (format == OTA_RAPDU_FMT_INDEFINITE) {
+		static const uint8_t eoc[2] = { 0x00, 0x00 };
+
+		if ((rc = wb_put(&w, eoc, 2)) < 0)
+			goto err;
+	}
+	if (!w.data) {
+		/* cannot happen (a template has at least 2 bytes), keep the analyser happy */
+		rc = -ENOMEM;
+		goto err;
+	}
+	*out = w.data;
+	*out_len = w.len;
+	return 0;
+err:
+	talloc_free(w.data);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * C-APDU structure
+ * ------------------------------------------------------------------------------------------------------------ */
+
+int ota_rapdu_apdu_check(const uint8_t *apdu, size_t len)
+{
+	size_t lc;
+
+	if (!apdu || len < 4)
+		return -EBADMSG;
+	if (len == 4 || len == 5)	/* case 1, case 2 short */
+		return 0;
+	lc = apdu[4];
+	if (lc != 0) {
+		/* case 3 / case 4 short */
+		if (len == 5 + lc || len == 6 + lc)
+			return 0;
+		return -EBADMSG;
+	}
+	/* ISO/IEC 7816-4 extended length: 00 then 2-byte Le (case 2E) or 2-byte Lc, data, [2-byte Le] */
+	if (len == 7)
+		return 0;
+	if (len < 7)
+		return -EBADMSG;
+	lc = ((size_t)apdu[5] << 8) | apdu[6];
+	if (lc == 0)
+		return -EBADMSG;
+	if (len == 7 + lc || len == 9 + lc)
+		return 0;
+	return -EBADMSG;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Command scripts
+ * ------------------------------------------------------------------------------------------------------------ */
+
+static bool chain_valid(unsigned int v)
+{
+	return v == OTA_RAPDU_CHAIN_FIRST || v == OTA_RAPDU_CHAIN_NEXT || v == OTA_RAPDU_CHAIN_LAST ||
+	       v == OTA_RAPDU_CHAIN_FIRST_KEEP;
+}
+
+int ota_rapdu_cmd_build(void *ctx, const struct ota_rapdu_cmd_script *script, uint8_t **out, size_t *out_len)
+{
+	struct wbuf c = { .ctx = ctx };
+	unsigned int i;
+	int rc;
+
+	if (!script || !out || !out_len || (script->num_items && !script->items))
+		return -EINVAL;
+	if (script->chaining != OTA_RAPDU_CHAIN_NONE && !chain_valid(script->chaining))
+		return -EINVAL;
+
+	if (script->format == OTA_RAPDU_FMT_COMPACT) {
+		/* TS 102 226 §5.1: the APDUs simply follow each other; no actions, no chaining */
+		if (script->chaining != OTA_RAPDU_CHAIN_NONE || script->num_items == 0)
+			return -EINVAL;
+		for (i = 0; i < script->num_items; i++) {
+			const struct ota_rapdu_cmd_item *it = &script->items[i];
+
+			if (it->type != OTA_RAPDU_CITEM_CAPDU || ota_rapdu_apdu_check(it->data, it->len) < 0) {
+				rc = -EINVAL;
+				goto err;
+			}
+			if ((rc = wb_put(&c, it->data, it->len)) < 0)
+				goto err;
+		}
+		*out = c.data;
+		*out_len = c.len;
+		return 0;
+	}
+	if (script->format != OTA_RAPDU_FMT_DEFINITE && script->format != OTA_RAPDU_FMT_INDEFINITE)
+		return -EINVAL;
+
+	/* TS 102 226 §5.2.1.1: the Script Chaining TLV comes first in the template */
+	if (script->chaining != OTA_RAPDU_CHAIN_NONE) {
+		uint8_t v = script->chaining;
+
+		if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_SCRIPT_CHAINING, &v, 1)) < 0)
+			goto err;
+	}
+	for (i = 0; i < script->num_items; i++) {
+		const struct ota_rapdu_cmd_item *it = &script->items[i];
+
+		switch (it->type) {
+		case OTA_RAPDU_CITEM_CAPDU:
+			if (ota_rapdu_apdu_check(it->data, it->len) < 0) {
+				rc = -EINVAL;
+				goto err;
+			}
+			break;
+		case OTA_RAPDU_CITEM_IMMEDIATE_ACTION:
+		case OTA_RAPDU_CITEM_ERROR_ACTION:
+			if (it->len && !it->data) {
+				rc = -EINVAL;
+				goto err;
+			}
+			break;
+		default:
+			rc = -EINVAL;
+			goto err;
+		}
+		if ((rc = wb_tlv(&c, it->type, it->data, it->len)) < 0)
+			goto err;
+	}
+	if (script->format == OTA_RAPDU_FMT_DEFINITE && c.len > OTA_RAPDU_MAX_LEN) {
+		rc = -EMSGSIZE;
+		goto err;
+	}
+	rc = wrap_template(ctx, &c, script->format, OTA_RAPDU_TAG_CMD_SCRIPT_DEF, OTA_RAPDU_TAG_CMD_SCRIPT_INDEF,
+			   out, out_len);
+err:
+	talloc_free(c.data);
+	return rc;
+}
+
+int ota_rapdu_cmd_build_apdus(void *ctx, const struct ota_rapdu_apdu *apdus, unsigned int num,
+			      enum ota_rapdu_format format, enum ota_rapdu_chain chaining, uint8_t **out, size_t *out_len)
+{
+	struct ota_rapdu_cmd_script s = { .format = format, .chaining = chaining, .num_items = num };
+	unsigned int i;
+	int rc;
+
+	if (num && !apdus)
+		return -EINVAL;
+	if (num) {
+		s.items = talloc_zero_array(NULL, struct ota_rapdu_cmd_item, num);
+		if (!s.items)
+			return -ENOMEM;
+	}
+	for (i = 0; i < num; i++) {
+		s.items[i].type = OTA_RAPDU_CITEM_CAPDU;
+		s.items[i].data = apdus[i].data;
+		s.items[i].len = apdus[i].len;
+	}
+	rc = ota_rapdu_cmd_build(ctx, &s, out, out_len);
+	talloc_free(s.items);
+	return rc;
+}
+
+/* Size of one TLV with a single-byte tag and a value of n bytes (n <= OTA_RAPDU_MAX_LEN). */
+static size_t tlv_size(size_t n)
+{
+	return 1 + ota_rapdu_len_size(n) + n;
+}
+
+/* Size of an expanded template around content of c bytes; SIZE_MAX if a definite length cannot be encoded. */
+static size_t template_size(enum ota_rapdu_format format, size_t c)
+{
+	if (format == OTA_RAPDU_FMT_INDEFINITE)
+		return 2 + c + 2;
+	if (c > OTA_RAPDU_MAX_LEN)
+		return SIZE_MAX;
+	return tlv_size(c);
+}
+
+int ota_rapdu_cmd_split(void *ctx, const struct ota_rapdu_apdu *apdus, unsigned int num, enum ota_rapdu_format format,
+			size_t budget, bool keep_on_reset, struct ota_rapdu_buf **scripts, unsigned int *num_scripts)
+{
+	struct ota_rapdu_buf *arr = NULL;
+	unsigned int *first = NULL;	/* index of the first APDU of each script */
+	unsigned int n_scr = 0, i;
+	size_t total = 0, cur;
+	int rc;
+
+	if (!apdus || !num || !scripts || !num_scripts)
+		return -EINVAL;
+	if (format != OTA_RAPDU_FMT_DEFINITE && format != OTA_RAPDU_FMT_INDEFINITE)
+		return -EINVAL;
+	for (i = 0; i < num; i++) {
+		if (ota_rapdu_apdu_check(apdus[i].data, apdus[i].len) < 0 || apdus[i].len > OTA_RAPDU_MAX_LEN)
+			return -EINVAL;
+		total += tlv_size(apdus[i].len);
+	}
+
+	first = talloc_zero_array(NULL, unsigned int, num + 1);
+	if (!first)
+		return -ENOMEM;
+
+	if (template_size(format, total) <= budget) {
+		/* one script, no chaining TLV needed */
+		first[n_scr++] = 0;
+	} else {
+		/* Greedy packing; every script carries the 3-byte chaining TLV "83 01 xx". */
+		cur = 3;
+		first[n_scr++] = 0;
+		for (i = 0; i < num; i++) {
+			size_t t = tlv_size(apdus[i].len);
+
+			if (template_size(format, cur + t) <= budget) {
+				cur += t;
+				continue;
+			}
+			if (template_size(format, 3 + t) > budget) {
+				rc = -EMSGSIZE;	/* this APDU does not fit even alone */
+				goto out;
+			}
+			first[n_scr++] = i;
+			cur = 3 + t;
+		}
+	}
+	first[n_scr] = num;
+
+	arr = talloc_zero_array(ctx, struct ota_rapdu_buf, n_scr);
+	if (!arr) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n_scr; i++) {
+		enum ota_rapdu_chain ch = OTA_RAPDU_CHAIN_NONE;
+
+		if (n_scr > 1) {
+			if (i == 0)
+				ch = keep_on_reset ? OTA_RAPDU_CHAIN_FIRST_KEEP : OTA_RAPDU_CHAIN_FIRST;
+			else if (i == n_scr - 1)
+				ch = OTA_RAPDU_CHAIN_LAST;
+			else
+				ch = OTA_RAPDU_CHAIN_NEXT;
+		}
+		rc = ota_rapdu_cmd_build_apdus(arr, apdus + first[i], first[i + 1] - first[i], format, ch,
+					       &arr[i].data, &arr[i].len);
+		if (rc < 0)
+			goto out;
+	}
+	*scripts = arr;
+	*num_scripts = n_scr;
+	arr = NULL;
+	rc = 0;
+out:
+	talloc_free(arr);
+	talloc_free(first);
+	return rc;
+}
+
+/* Locate the contents of an expanded template. For the definite form, [*start, *end) is the contents. For the
+ * indefinite form *end is the buffer end and *indef is set: the item loop must find the 00 00 end-of-contents. */
+static int template_open(const uint8_t *buf, size_t len, uint8_t tag_def, uint8_t tag_indef,
+			 enum ota_rapdu_format *format, size_t *start, size_t *end)
+{
+	size_t l;
+	int rc;
+
+	if (!buf || len < 2)
+		return -EBADMSG;
+	if (buf[0] == tag_indef) {
+		if (buf[1] != 0x80)
+			return -EBADMSG;
+		*format = OTA_RAPDU_FMT_INDEFINITE;
+		*start = 2;
+		*end = len;
+		return 0;
+	}
+	if (buf[0] != tag_def)
+		return -EBADMSG;
+	rc = ota_rapdu_len_decode(buf + 1, len - 1, &l);
+	if (rc < 0)
+		return rc;
+	if (l > len - 1 - rc)
+		return -EMSGSIZE;
+	if (1 + rc + l != len)
+		return -EBADMSG;	/* trailing bytes after the template */
+	*format = OTA_RAPDU_FMT_DEFINITE;
+	*start = 1 + rc;
+	*end = len;
+	return 0;
+}
+
+/* Item loop helper: returns 1 when the end of the contents is reached, 0 when another TLV follows, <0 on error. */
+static int template_at_end(const uint8_t *buf, size_t off, size_t end, enum ota_rapdu_format format)
+{
+	if (format == OTA_RAPDU_FMT_DEFINITE)
+		return off == end;
+	if (off + 2 <= end && buf[off] == 0x00 && buf[off + 1] == 0x00)
+		return off + 2 == end ? 1 : -EBADMSG;	/* nothing may follow end-of-contents */
+	if (off >= end)
+		return -EBADMSG;	/* end-of-contents missing */
+	return 0;
+}
+
+/* Grow a talloc'd array of items by one; returns the new slot or NULL. */
+static void *grow(void *parent, void **arr, unsigned int *num, unsigned int *cap, size_t elem)
+{
+	if (*num == *cap) {
+		unsigned int ncap = *cap ? *cap * 2 : 8;
+		void *p = talloc_realloc_size(parent, *arr, (size_t)ncap * elem);
+
+		if (!p)
+			return NULL;
+		*arr = p;
+		*cap = ncap;
+	}
+	memset((uint8_t *)*arr + (size_t)*num * elem, 0, elem);
+	return (uint8_t *)*arr + (size_t)(*num)++ * elem;
+}
+
+int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_cmd_script **out)
+{
+	struct ota_rapdu_cmd_script *s;
+	unsigned int cap = 0;
+	size_t off, end;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	s = talloc_zero(ctx, struct ota_rapdu_cmd_script);
+	if (!s)
+		return -ENOMEM;
+	rc = template_open(buf, len, OTA_RAPDU_TAG_CMD_SCRIPT_DEF, OTA_RAPDU_TAG_CMD_SCRIPT_INDEF, &s->format, &off,
+			   &end);
+	if (rc < 0)
+		goto err;
+
+	for (;;) {
+		struct ota_rapdu_cmd_item *it;
+		void *arr;
+		struct tlv t;
+
+		rc = template_at_end(buf, off, end, s->format);
+		if (rc < 0)
+			goto err;
+		if (rc == 1)
+			break;
+		rc = tlv_read(buf, end, &off, &t);
+		if (rc < 0)
+			goto err;
+
+		switch (t.tag) {
+		case OTA_RAPDU_TAG_SCRIPT_CHAINING:
+			/* TS 102 226 §5.2.1.1: one chaining TLV, as the first TLV of the script */
+			if (s->num_items || s->chaining != OTA_RAPDU_CHAIN_NONE || t.len != 1 || !chain_valid(t.val[0])) {
+				rc = -EBADMSG;
+				goto err;
+			}
+			s->chaining = t.val[0];
+			continue;
+		case OTA_RAPDU_TAG_CAPDU:
+			if (ota_rapdu_apdu_check(t.val, t.len) < 0) {
+				rc = -EBADMSG;
+				goto err;
+			}
+			break;
+		case OTA_RAPDU_TAG_IMMEDIATE_ACTION:
+		case OTA_RAPDU_TAG_ERROR_ACTION:
+			break;
+		default:
+			rc = -EBADMSG;	/* unknown tag */
+			goto err;
+		}
+		arr = s->items;
+		it = grow(s, &arr, &s->num_items, &cap, sizeof(*it));
+		s->items = arr;
+		if (!it) {
+			rc = -ENOMEM;
+			goto err;
+		}
+		it->type = t.tag;
+		it->data = t.val;
+		it->len = t.len;
+	}
+	*out = s;
+	return 0;
+err:
+	talloc_free(s);
+	return rc;
+}
+
+/* TS 102 226 §5.1: in the compact format the only case 2 commands whose P3 is Le rather than Lc */
+static bool compact_is_case2(uint8_t ins)
+{
+	return ins == 0xC0 || ins == 0xCA || ins == 0xB0 || ins == 0xB2;
+}
+
+int ota_rapdu_cmd_parse_compact(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_cmd_script **out)
+{
+	struct ota_rapdu_cmd_script *s;
+	unsigned int cap = 0;
+	size_t off = 0;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	if (!buf || len == 0)
+		return -EBADMSG;
+	s = talloc_zero(ctx, struct ota_rapdu_cmd_script);
+	if (!s)
+		return -ENOMEM;
+	s->format = OTA_RAPDU_FMT_COMPACT;
+	while (off < len) {
+		struct ota_rapdu_cmd_item *it;
+		size_t alen;
+		void *arr;
+
+		if (len - off < 5) {
+			rc = -EBADMSG;
+			goto err;
+		}
+		alen = 5;
+		if (!compact_is_case2(buf[off + 1]))
+			alen += buf[off + 4];
+		if (alen > len - off) {
+			rc = -EMSGSIZE;
+			goto err;
+		}
+		arr = s->items;
+		it = grow(s, &arr, &s->num_items, &cap, sizeof(*it));
+		s->items = arr;
+		if (!it) {
+			rc = -ENOMEM;
+			goto err;
+		}
+		it->type = OTA_RAPDU_CITEM_CAPDU;
+		it->data = buf + off;
+		it->len = alen;
+		off += alen;
+	}
+	*out = s;
+	return 0;
+err:
+	talloc_free(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Response scripts
+ * ------------------------------------------------------------------------------------------------------------ */
+
+int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, uint8_t **out, size_t *out_len)
+{
+	struct wbuf c = { .ctx = ctx };
+	unsigned int i;
+	int rc;
+
+	if (!script || !out || !out_len || (script->num_items && !script->items))
+		return -EINVAL;
+
+	if (script->format == OTA_RAPDU_FMT_COMPACT) {
+		const struct ota_rapdu_resp_item *it = script->items;
+		uint8_t hdr[3];
+
+		if (script->num_items != 1 || it->type != OTA_RAPDU_RITEM_RAPDU || (it->len && !it->data))
+			return -EINVAL;
+		hdr[0] = script->num_executed;
+		hdr[1] = it->sw >> 8;
+		hdr[2] = it->sw & 0xFF;
+		if ((rc = wb_put(&c, hdr, 3)) < 0 || (rc = wb_put(&c, it->data, it->len)) < 0)
+			goto err;
+		*out = c.data;
+		*out_len = c.len;
+		return 0;
+	}
+	if (script->format != OTA_RAPDU_FMT_DEFINITE && script->format != OTA_RAPDU_FMT_INDEFINITE)
+		return -EINVAL;
+
+	/* TS 102 226 §5.2.2: number of executed command TLVs first */
+	if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_NUM_EXECUTED, &script->num_executed, 1)) < 0)
+		goto err;
+	for (i = 0; i < script->num_items; i++) {
+		const struct ota_rapdu_resp_item *it = &script->items[i];
+		uint8_t b;
+
+		if (it->len && !it->data) {
+			rc = -EINVAL;
+			goto err;
+		}
+		switch (it->type) {
+		case OTA_RAPDU_RITEM_RAPDU:
+			if (it->len > OTA_RAPDU_MAX_LEN - 2) {
+				rc = -EMSGSIZE;
+				goto err;
+			}
+			if ((rc = wb_byte(&c, OTA_RAPDU_TAG_RAPDU)) < 0 || (rc = wb_len(&c, it->len + 2)) < 0 ||
+			    (rc = wb_put(&c, it->data, it->len)) < 0 || (rc = wb_byte(&c, it->sw >> 8)) < 0 ||
+			    (rc = wb_byte(&c, it->sw & 0xFF)) < 0)
+				goto err;
+			break;
+		case OTA_RAPDU_RITEM_IMMEDIATE_ACTION:
+			if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_IMMEDIATE_ACTION, it->data, it->len)) < 0)
+				goto err;
+			break;
+		case OTA_RAPDU_RITEM_BAD_FORMAT:
+			b = it->bad_format;
+			if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_BAD_FORMAT, &b, 1)) < 0)
+				goto err;
+			break;
+		default:
+			rc = -EINVAL;
+			goto err;
+		}
+	}
+	if (script->format == OTA_RAPDU_FMT_DEFINITE && c.len > OTA_RAPDU_MAX_LEN) {
+		rc = -EMSGSIZE;
+		goto err;
+	}
+	rc = wrap_template(ctx, &c, script->format, OTA_RAPDU_TAG_RSP_SCRIPT_DEF, OTA_RAPDU_TAG_RSP_SCRIPT_INDEF,
+			   out, out_len);
+err:
+	talloc_free(c.data);
+	return rc;
+}
+
+int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_resp_script **out)
+{
+	struct ota_rapdu_resp_script *s;
+	bool have_num = false;
+	unsigned int cap = 0;
+	size_t off, end;
+	int rc;
+
+	if (!out)
+		return -EINVAL;
+	s = talloc_zero(ctx, struct ota_rapdu_resp_script);
+	if (!s)
+		return -ENOMEM;
+	rc = template_open(buf, len, OTA_RAPDU_TAG_RSP_SCRIPT_DEF, OTA_RAPDU_TAG_RSP_SCRIPT_INDEF, &s->format, &off,
+			   &end);
+	if (rc < 0)
+		goto err;
+
+	for (;;) {
+		struct ota_rapdu_resp_item *it;
+		void *arr;
+		struct tlv t;
+
+		rc = template_at_end(buf, off, end, s->format);
+		if (rc < 0)
+			goto err;
+		if (rc == 1)
+			break;
+		rc = tlv_read(buf, end, &off, &t);
+		if (rc < 0)
+			goto err;
+
+		if (!have_num) {
+			/* TS 102 226 §5.2.2: the response script starts with the number of executed commands */
+			if (t.tag != OTA_RAPDU_TAG_NUM_EXECUTED || t.len != 1) {
+				rc = -EBADMSG;
+				goto err;
+			}
+			s->num_executed = t.val[0];
+			have_num = true;
+			continue;
+		}
+		switch (t.tag) {
+		case OTA_RAPDU_TAG_RAPDU:
+			if (t.len < 2) {
+				rc = -EBADMSG;
+				goto err;
+			}
+			break;
+		case OTA_RAPDU_TAG_BAD_FORMAT:
+			if (t.len != 1) {
+				rc = -EBADMSG;
+				goto err;
+			}
+			break;
+		case OTA_RAPDU_TAG_IMMEDIATE_ACTION:
+			break;
+		default:
+			rc = -EBADMSG;	/* unknown tag, or a second "80" */
+			goto err;
+		}
+		arr = s->items;
+		it = grow(s, &arr, &s->num_items, &cap, sizeof(*it));
+		s->items = arr;
+		if (!it) {
+			rc = -ENOMEM;
+			goto err;
+		}
+		it->type = t.tag;
+		switch (t.tag) {
+		case OTA_RAPDU_TAG_RAPDU:
+			it->data = t.val;
+			it->len = t.len - 2;
+			it->sw = (t.val[t.len - 2] << 8) | t.val[t.len - 1];
+			break;
+		case OTA_RAPDU_TAG_BAD_FORMAT:
+			it->bad_format = t.val[0];
+			break;
+		default:
+			it->data = t.val;
+			it->len = t.len;
+			break;
+		}
+	}
+	if (!have_num) {
+		rc = -EBADMSG;
+		goto err;
+	}
+	*out = s;
+	return 0;
+err:
+	talloc_free(s);
+	return rc;
+}
+
+int ota_rapdu_resp_parse_compact(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_resp_script **out)
+{
+	struct ota_rapdu_resp_script *s;
+
+	if (!out)
+		return -EINVAL;
+	if (!buf || len < 3)
+		return -EBADMSG;
+	s = talloc_zero(ctx, struct ota_rapdu_resp_script);
+	if (!s)
+		return -ENOMEM;
+	s->items = talloc_zero(s, struct ota_rapdu_resp_item);
+	if (!s->items) {
+		talloc_free(s);
+		return -ENOMEM;
+	}
+	s->format = OTA_RAPDU_FMT_COMPACT;
+	s->num_executed = buf[0];
+	s->num_items = 1;
+	s->items[0].type = OTA_RAPDU_RITEM_RAPDU;
+	s->items[0].sw = (buf[1] << 8) | buf[2];
+	s->items[0].data = buf + 3;
+	s->items[0].len = len - 3;
+	*out = s;
+	return 0;
+}
+
+int ota_rapdu_resp_last_sw(const struct ota_rapdu_resp_script *script, uint16_t *sw)
+{
+	unsigned int i;
+
+	if (!script || !sw)
+		return -EINVAL;
+	for (i = script->num_items; i > 0; i--) {
+		if (script->items[i - 1].type == OTA_RAPDU_RITEM_RAPDU) {
+			*sw = script->items[i - 1].sw;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const char *ota_rapdu_chain_name(enum ota_rapdu_chain chain)
+{
+	switch (chain) {
+	case OTA_RAPDU_CHAIN_NONE:
+		return "none";
+	case OTA_RAPDU_CHAIN_FIRST:
+		return "first";
+	case OTA_RAPDU_CHAIN_FIRST_KEEP:
+		return "first-keep-at-reset";
+	case OTA_RAPDU_CHAIN_NEXT:
+		return "next";
+	case OTA_RAPDU_CHAIN_LAST:
+		return "last";
+	}
+	return "unknown";
+}
+
+const char *ota_rapdu_bad_format_name(uint8_t value)
+{
+	switch (value) {
+	case OTA_RAPDU_BAD_FMT_UNKNOWN_TAG:
+		return "unknown-tag";
+	case OTA_RAPDU_BAD_FMT_WRONG_LENGTH:
+		return "wrong-length";
+	case OTA_RAPDU_BAD_FMT_LENGTH_NOT_FOUND:
+		return "length-not-found";
+	}
+	return "unknown";
+}
