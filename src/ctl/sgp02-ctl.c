@@ -1,0 +1,59 @@
+/* sgp02-ctl: the operator's command line tool. Dispatches to one ctl_<group>.c per group. */
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "ctl.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+} groups[] = {
+	{ "ota", ctl_ota_main, "encode/decode SCP80 OTA packets (encode-cmd, decode-por, decode-cmd)" },
+	{ "saip", ctl_saip_main, "inspect SAIP profile packages (list)" },
+};
+
+static void usage(FILE *f)
+{
+	unsigned int i;
+
+	fprintf(f, "sgp02-ctl %s: operator tool for the sgp02 SM-SR/SM-DP\n\n", PACKAGE_VERSION);
+	fprintf(f, "Usage: sgp02-ctl GROUP COMMAND [options]   (sgp02-ctl GROUP -h for details)\n\n");
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		fprintf(f, "  %-6s %s\n", groups[i].name, groups[i].help);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("sgp02-ctl %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		if (!strcmp(argv[1], groups[i].name))
+			return groups[i].main(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "sgp02-ctl: unknown group '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
+
+/* TEMPORARY while the groups are being written: removed once ctl_ota.c and ctl_saip.c land. */
+__attribute__((weak)) int ctl_ota_main(int argc, char **argv)
+{
+	fprintf(stderr, "sgp02-ctl: 'ota' is not built in this version\n");
+	return 2;
+}
+
+__attribute__((weak)) int ctl_saip_main(int argc, char **argv)
+{
+	fprintf(stderr, "sgp02-ctl: 'saip' is not built in this version\n");
+	return 2;
+}

@@ -1,0 +1,62 @@
+/* sgp02-smdp: the SM-DP daemon (SGP.02). This file: start-up, VTY, timers, counters. */
+#include <stdio.h>
+#include <string.h>
+
+#include <osmocom/core/utils.h>
+#include <osmocom/core/tdef.h>
+#include <osmocom/vty/vty.h>
+#include <osmocom/vty/command.h>
+
+#include <sgp02/common/logging.h>
+#include <sgp02/common/app.h>
+#include <sgp02/common/db.h>
+#include <sgp02/common/db_schema.h>
+#include "smdp.h"
+
+/* Every timer of the SM-DP, changeable from the VTY ("timer smdp X1 30"). */
+struct osmo_tdef g_smdp_tdefs[] = {
+	{ .T = -1, .default_val = 5, .unit = OSMO_TDEF_S,
+	  .desc = "Least interval between attempts to reconnect to PostgreSQL while it is unreachable" },
+	{}
+};
+
+static struct osmo_tdef_group smdp_tdef_groups[] = {
+	{ .name = "smdp", .desc = "SM-DP timers", .tdefs = g_smdp_tdefs },
+	{}
+};
+
+DEFUN(show_smdp_inventory, show_smdp_inventory_cmd, "show smdp inventory",
+      SHOW_STR "SM-DP\n" "Number of ICCIDs in the profile inventory\n")
+{
+	long total, avail;
+	int rc = db_smdp_inventory_counts(g_app, &total, &avail);
+
+	if (rc < 0) {
+		vty_out(vty, "%% database error: %s%s", strerror(-rc), VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	vty_out(vty, "ICCIDs: %ld, available: %ld%s", total, avail, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
+static void smdp_vty_init(struct sgp02_app *app)
+{
+	install_element_ve(&show_smdp_inventory_cmd);
+}
+
+static struct sgp02_app g_smdp_app = {
+	.name = "sgp02-smdp",
+	.description = "SGP.02 SM-DP (subscription manager, data preparation)",
+	.default_config = "sgp02-smdp.cfg",
+	.default_vty_port = 4259,
+	.schema = &db_schema_smdp,
+	.stmts = smdp_stmts,
+	.num_stmts = _NUM_SMDP_STMT,
+	.tdef_groups = smdp_tdef_groups,
+	.vty_init = smdp_vty_init,
+};
+
+int main(int argc, char **argv)
+{
+	return sgp02_app_main(&g_smdp_app, argc, argv);
+}

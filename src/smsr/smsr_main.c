@@ -1,0 +1,63 @@
+/* sgp02-smsr: the SM-SR daemon (SGP.02). This file: start-up, VTY, timers, counters. */
+#include <stdio.h>
+#include <string.h>
+
+#include <osmocom/core/utils.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/tdef.h>
+#include <osmocom/vty/vty.h>
+#include <osmocom/vty/command.h>
+
+#include <sgp02/common/logging.h>
+#include <sgp02/common/app.h>
+#include <sgp02/common/db.h>
+#include <sgp02/common/db_schema.h>
+#include "smsr.h"
+
+/* Every timer of the SM-SR, changeable from the VTY ("timer smsr X1 30"). */
+struct osmo_tdef g_smsr_tdefs[] = {
+	{ .T = -1, .default_val = 5, .unit = OSMO_TDEF_S,
+	  .desc = "Least interval between attempts to reconnect to PostgreSQL while it is unreachable" },
+	{}
+};
+
+static struct osmo_tdef_group smsr_tdef_groups[] = {
+	{ .name = "smsr", .desc = "SM-SR timers", .tdefs = g_smsr_tdefs },
+	{}
+};
+
+DEFUN(show_smsr_summary, show_smsr_summary_cmd, "show smsr summary",
+      SHOW_STR "SM-SR\n" "Number of eUICCs and profiles in the EIS\n")
+{
+	long n_eis, n_prof;
+	int rc = db_smsr_counts(g_app, &n_eis, &n_prof);
+
+	if (rc < 0) {
+		vty_out(vty, "%% database error: %s%s", strerror(-rc), VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	vty_out(vty, "eUICCs: %ld, profiles: %ld%s", n_eis, n_prof, VTY_NEWLINE);
+	return CMD_SUCCESS;
+}
+
+static void smsr_vty_init(struct sgp02_app *app)
+{
+	install_element_ve(&show_smsr_summary_cmd);
+}
+
+static struct sgp02_app g_smsr_app = {
+	.name = "sgp02-smsr",
+	.description = "SGP.02 SM-SR (subscription manager, secure routing)",
+	.default_config = "sgp02-smsr.cfg",
+	.default_vty_port = 4258,
+	.schema = &db_schema_smsr,
+	.stmts = smsr_stmts,
+	.num_stmts = _NUM_SMSR_STMT,
+	.tdef_groups = smsr_tdef_groups,
+	.vty_init = smsr_vty_init,
+};
+
+int main(int argc, char **argv)
+{
+	return sgp02_app_main(&g_smsr_app, argc, argv);
+}
