@@ -319,7 +319,8 @@ err:
 }
 
 int ota_rapdu_cmd_build_apdus(void *ctx, const struct ota_rapdu_apdu *apdus, unsigned int num,
-			      enum ota_rapdu_format format, enum ota_rapdu_chain chaining, uint8_t **out, size_t *out_len)
+			      enum ota_rapdu_format format, enum ota_rapdu_chain chaining, uint8_t **out,
+			      size_t *out_len)
 {
 	struct ota_rapdu_cmd_script s = { .format = format, .chaining = chaining, .num_items = num };
 	unsigned int i;
@@ -531,7 +532,8 @@ int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_ra
 		switch (t.tag) {
 		case OTA_RAPDU_TAG_SCRIPT_CHAINING:
 			/* TS 102 226 §5.2.1.1: one chaining TLV, as the first TLV of the script */
-			if (s->num_items || s->chaining != OTA_RAPDU_CHAIN_NONE || t.len != 1 || !chain_valid(t.val[0])) {
+			if (s->num_items || s->chaining != OTA_RAPDU_CHAIN_NONE || t.len != 1 ||
+			    !chain_valid(t.val[0])) {
 				rc = -EBADMSG;
 				goto err;
 			}

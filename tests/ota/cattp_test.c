@@ -276,7 +276,8 @@ static void test_flag_combinations(void)
 		int expect;
 
 		if (fl & OTA_CATTP_F_SYN)
-			expect = (fl & 0x3C) ? -EBADMSG : (fl & OTA_CATTP_F_ACK ? OTA_CATTP_PDU_SYN_ACK : OTA_CATTP_PDU_SYN);
+			expect = (fl & 0x3C) ? -EBADMSG :
+				 (fl & OTA_CATTP_F_ACK ? OTA_CATTP_PDU_SYN_ACK : OTA_CATTP_PDU_SYN);
 		else if (fl & OTA_CATTP_F_RST)
 			expect = (fl & 0x2C) ? -EBADMSG : OTA_CATTP_PDU_RST;
 		else if (!(fl & OTA_CATTP_F_ACK))

@@ -198,7 +198,8 @@ static void test_cmd_long_forms(void)
 	TEST_ASSERT_HEX(out + 4 + 208, 3, "2281FF");
 
 	for (f = OTA_RAPDU_FMT_DEFINITE; f <= OTA_RAPDU_FMT_INDEFINITE; f++) {
-		CU_ASSERT_EQUAL(ota_rapdu_cmd_build_apdus(g_test_ctx, apdus, 2, f, OTA_RAPDU_CHAIN_NONE, &out, &len), 0);
+		CU_ASSERT_EQUAL(ota_rapdu_cmd_build_apdus(g_test_ctx, apdus, 2, f, OTA_RAPDU_CHAIN_NONE, &out, &len),
+				0);
 		CU_ASSERT_EQUAL(ota_rapdu_cmd_parse(g_test_ctx, out, len, &p), 0);
 		CU_ASSERT_EQUAL_FATAL(p->num_items, 2);
 		CU_ASSERT_EQUAL(p->format, f);
@@ -353,8 +354,10 @@ static void test_split(void)
 			CU_ASSERT_EQUAL_FATAL(ota_rapdu_cmd_parse(g_test_ctx, scripts[i].data, scripts[i].len, &p), 0);
 			CU_ASSERT_EQUAL(p->format, f);
 			if (i == 0) {
-				CU_ASSERT_EQUAL(p->chaining, f == OTA_RAPDU_FMT_INDEFINITE ? OTA_RAPDU_CHAIN_FIRST_KEEP :
-							     OTA_RAPDU_CHAIN_FIRST);
+				enum ota_rapdu_chain first = f == OTA_RAPDU_FMT_INDEFINITE ?
+							     OTA_RAPDU_CHAIN_FIRST_KEEP : OTA_RAPDU_CHAIN_FIRST;
+
+				CU_ASSERT_EQUAL(p->chaining, first);
 			} else if (i == n - 1) {
 				CU_ASSERT_EQUAL(p->chaining, OTA_RAPDU_CHAIN_LAST);
 			} else {

@@ -139,7 +139,8 @@ int ota_rapdu_cmd_build(void *ctx, const struct ota_rapdu_cmd_script *script, ui
 
 /*! Convenience: build a command script from a list of C-APDUs. Same returns as ota_rapdu_cmd_build(). */
 int ota_rapdu_cmd_build_apdus(void *ctx, const struct ota_rapdu_apdu *apdus, unsigned int num,
-			      enum ota_rapdu_format format, enum ota_rapdu_chain chaining, uint8_t **out, size_t *out_len);
+			      enum ota_rapdu_format format, enum ota_rapdu_chain chaining, uint8_t **out,
+			      size_t *out_len);
 
 /*! Split a list of C-APDUs into expanded command scripts of at most budget bytes each (template included).
  *  If everything fits in one script, one script without Script Chaining TLV is produced. Otherwise each script
