@@ -27,7 +27,7 @@ sgp02_build() {
 		echo "$opts" > "$dir/.configure-opts"
 	fi
 	say "make ($dir)"
-	make -C "$dir" -j"$(nproc)" >"$dir/make.out" 2>&1 || { grep -E 'error|Error' "$dir/make.out" | head -40; die "build failed (full log: $dir/make.out)"; }
+	make -C "$dir" -j"$(nproc)" >"$dir/make.out" 2>&1 || { grep -E 'error|Error|No rule' "$dir/make.out" | grep -v 'Error [12]$' | head -40; die "build failed (full log: $dir/make.out)"; }
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on now.
@@ -61,16 +61,16 @@ pg_as_owner() {
 }
 
 # pg_start DIR: a private cluster in DIR (initdb on first use), unix socket in DIR only, no TCP,
-# no system service. Exports PGHOST PGPORT PGUSER and PG_PID.
+# no system service. Exports PGHOST PGPORT PGUSER and PG_PID. As root the cluster runs as the
+# postgres user (PostgreSQL refuses root), so DIR's parents must be traversable by it.
 pg_start() {
 	local dir=$1 bin port
 	bin=$(pg_bindir)
 	mkdir -p "$dir"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres: "$dir"
-		# every folder above DIR must be traversable by the postgres user
-		local up=$dir
-		while [ "$up" != "/" ]; do up=$(dirname "$up"); [ -x "$up" ] || chmod o+x "$up"; done
+		runuser -u postgres -- test -w "$dir" \
+			|| die "the postgres user cannot reach $dir: put the cluster in a folder it can traverse"
 	fi
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
 		pg_as_owner "$bin/initdb" -D "$dir/data" -U sgp02 --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
