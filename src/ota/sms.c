@@ -378,9 +378,10 @@ int ota_sms_reasm_feed(struct ota_sms_reasm *r, const char *sender, const uint8_
 		return 0;
 	}
 	plen = ud_len - hl;
-	m->part[c.seq - 1] = talloc_memdup(m, ud + hl, plen + 1);	/* +1: never a zero-size allocation */
+	m->part[c.seq - 1] = talloc_size(m, plen + 1);	/* +1: never a zero-size allocation */
 	if (!m->part[c.seq - 1])
 		return -ENOMEM;
+	memcpy(m->part[c.seq - 1], ud + hl, plen);
 	m->part_len[c.seq - 1] = plen;
 	if (c.seq == 1) {
 		size_t h = udh_strip_concat(&udh, hdr);

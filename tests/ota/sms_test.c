@@ -695,6 +695,28 @@ static void test_reasm_limits(void)
 	CU_ASSERT_EQUAL(ota_sms_reasm_stats(r)->rejected, 5);
 }
 
+/* Regression: a part stored from a buffer of exactly ud_len octets must not be read beyond its end. */
+static void test_reasm_exact_buffers(void)
+{
+	struct ota_sms_reasm *r = ota_sms_reasm_alloc(g_test_ctx, NULL);
+	struct ota_sms_ud *a;
+	uint8_t pa[300], *out = NULL;
+	size_t out_len = 0;
+	int n, i, rc = 0;
+
+	memset(pa, 0x5a, sizeof(pa));
+	n = ota_sms_split(g_test_ctx, OTA_SMS_IEI_CPI, pa, sizeof(pa), 3, false, &a);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	for (i = 0; i < n; i++) {
+		uint8_t *exact = talloc_memdup(g_test_ctx, a[i].data, a[i].len);
+
+		rc = ota_sms_reasm_feed(r, "x", exact, a[i].len, 0, g_test_ctx, &out, &out_len);
+		talloc_free(exact);
+	}
+	CU_ASSERT_EQUAL(rc, 1);
+	CU_ASSERT_EQUAL(out_len, 3 + sizeof(pa));
+}
+
 /* End to end: SCP80 command packet -> SMS parts -> reassembly (shuffled) -> unwrap. */
 static void test_scp80_over_sms(void)
 {
@@ -752,6 +774,7 @@ static const struct test_case concat_cases[] = {
 	TEST_CASE(test_reasm_interleaved),
 	TEST_CASE(test_reasm_timeout),
 	TEST_CASE(test_reasm_limits),
+	TEST_CASE(test_reasm_exact_buffers),
 	TEST_CASE(test_scp80_over_sms),
 	TEST_END
 };
