@@ -276,12 +276,14 @@ int gp_scp03_dek_encrypt(const struct gp_scp03_session *s, const uint8_t *in, si
 
 /* GP Amd D §6.2.6/§6.2.7: ICV = AES(S-ENC, counter as a 16-byte big-endian block); for responses the
  * first byte of that block is replaced by '80'. */
-static int make_icv(const struct gp_scp03_session *s, bool response, uint8_t icv[16])
+int gp_scp03_icv(const struct gp_scp03_session *s, bool response, uint8_t icv[16])
 {
 	uint8_t block[16];
 	uint64_t c = s->enc_counter;
 	int i;
 
+	if (!s || !icv)
+		return -EINVAL;
 	memset(block, 0, sizeof(block));
 	for (i = 15; i >= 8; i--) {
 		block[i] = c & 0xff;
@@ -337,7 +339,7 @@ static int parse_capdu(const uint8_t *apdu, size_t len, struct capdu *c)
 	return -EBADMSG;
 }
 
-static bool sec_level_ok(uint8_t sl)
+bool gp_scp03_sec_level_ok(uint8_t sl)
 {
 	/* GP Amd D §5.1: C-MAC is always on; C-DEC and R-MAC optional; R-ENC needs C-DEC and R-MAC */
 	if (sl & ~(GP_SCP03_SL_CMAC | GP_SCP03_SL_CDEC | GP_SCP03_SL_RMAC | GP_SCP03_SL_RENC))
@@ -410,7 +412,7 @@ int gp_scp03_ext_auth_cmd(struct gp_scp03_session *s, uint8_t sec_level, uint8_t
 
 	if (!s || !out || !s->keys_derived || s->authenticated)
 		return -EINVAL;
-	if (!sec_level_ok(sec_level))
+	if (!gp_scp03_sec_level_ok(sec_level))
 		return -ENOTSUP;
 	if (out_size < 21)
 		return -EMSGSIZE;
@@ -465,7 +467,7 @@ int gp_scp03_wrap_cmd(struct gp_scp03_session *s, const uint8_t *apdu, size_t le
 		uint8_t icv[16];
 
 		gp_scp03_pad80(out + 5, c.lc);
-		rc = make_icv(s, false, icv);
+		rc = gp_scp03_icv(s, false, icv);
 		if (rc == 0)
 			rc = gp_scp03_aes_cbc(true, s->s_enc, s->key_len, icv, out + 5, dlen, out + 5);
 		if (rc < 0)
@@ -533,7 +535,7 @@ int gp_scp03_unwrap_resp(struct gp_scp03_session *s, uint16_t sw, const uint8_t 
 
 		if (dlen % 16)
 			return -EBADMSG;
-		rc = make_icv(s, true, icv);
+		rc = gp_scp03_icv(s, true, icv);
 		if (rc == 0)
 			rc = gp_scp03_aes_cbc(false, s->s_enc, s->key_len, icv, data, dlen, plain);
 		if (rc < 0)
@@ -608,7 +610,7 @@ int gp_scp03_card_ext_auth(struct gp_scp03_session *s, const uint8_t *apdu, size
 		return rc;
 	if ((c.hdr[0] & ~0x03) != (0x80 | CLA_SM) || c.hdr[1] != INS_EXT_AUTH || c.hdr[3] != 0x00 || c.lc != 16)
 		return -EBADMSG;
-	if (!sec_level_ok(c.hdr[2]))
+	if (!gp_scp03_sec_level_ok(c.hdr[2]))
 		return -ENOTSUP;
 	if (CRYPTO_memcmp(c.data, s->host_cryptogram, 8) != 0)
 		return -EKEYREJECTED;
@@ -668,7 +670,7 @@ int gp_scp03_card_unwrap_cmd(struct gp_scp03_session *s, const uint8_t *apdu, si
 		uint8_t icv[16];
 
 		s->enc_counter++;
-		rc = make_icv(s, false, icv);
+		rc = gp_scp03_icv(s, false, icv);
 		if (rc == 0)
 			rc = gp_scp03_aes_cbc(false, s->s_enc, s->key_len, icv, buf + 5, dlen, buf + 5);
 		if (rc < 0) {
@@ -726,7 +728,7 @@ int gp_scp03_card_wrap_resp(struct gp_scp03_session *s, const uint8_t *data, siz
 		uint8_t icv[16];
 
 		dlen = gp_scp03_pad80(buf, len);
-		rc = make_icv(s, true, icv);
+		rc = gp_scp03_icv(s, true, icv);
 		if (rc == 0)
 			rc = gp_scp03_aes_cbc(true, s->s_enc, s->key_len, icv, buf, dlen, buf);
 		if (rc < 0)

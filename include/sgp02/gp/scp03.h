@@ -108,6 +108,13 @@ size_t gp_scp03_pad80(uint8_t *buf, size_t len);
  *  \returns the unpadded length, or -EBADMSG if the padding is malformed. */
 int gp_scp03_unpad80(const uint8_t *buf, size_t len);
 
+/*! Is sl a security level we support (C-MAC always; R-ENC only with C-DEC and R-MAC)? */
+bool gp_scp03_sec_level_ok(uint8_t sl);
+
+/*! ICV for the session's current encryption counter (GP Amd D §6.2.6): AES(S-ENC, counter); for a response
+ *  (§6.2.7) the first byte of the counter block is '80'.  \returns 0 or -EINVAL / -EIO. */
+int gp_scp03_icv(const struct gp_scp03_session *s, bool response, uint8_t icv[16]);
+
 /*! Zeroise a session. */
 void gp_scp03_session_clear(struct gp_scp03_session *s);
 
