@@ -430,7 +430,19 @@ static void test_splice(void)
 	CU_ASSERT_EQUAL(gp_tlv_splice(g_test_ctx, b, n, offs, 2, (const uint8_t *)"\x01", 1, &out, &on), 0);
 	TEST_ASSERT_HEX(out, on, "A0 03 80 01 01");
 
+	/* found by fuzz_bertlv: a non-minimal zero length (82 00 00) that changes is rewritten in minimal
+	 * form, so the output is shorter than input + growth */
+	b = test_hex("03 82 00 00", &n);
+	offs[0] = 0;
+	memset(big, 0x03, 200);
+	CU_ASSERT_EQUAL(gp_tlv_splice(g_test_ctx, b, n, offs, 1, big, 200, &out, &on), 0);
+	CU_ASSERT_EQUAL(on, 1 + 2 + 200);
+	TEST_ASSERT_HEX(out, 3, "0381C8");
+	CU_ASSERT_EQUAL(gp_tlv_validate(out, on, true, 2), 1);
+
 	/* inconsistent chains */
+	b = test_hex("A0 81 05 80 03 AA BB CC", &n);
+	offs[0] = 0;
 	offs[1] = 1;
 	CU_ASSERT_EQUAL(gp_tlv_splice(g_test_ctx, b, n, offs, 2, NULL, 0, &out, &on), -EINVAL);
 	offs[1] = 8;

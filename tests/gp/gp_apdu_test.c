@@ -159,7 +159,8 @@ static void test_delete_status_data(void)
 	CU_ASSERT_EQUAL(gp_apdu_delete(&c, aid, n, GP_DELETE_RELATED), 0);
 	TEST_ASSERT_HEX(c.buf, c.len, "80E4008012 4F10" ISDP_AID "00");
 	CU_ASSERT_EQUAL(gp_apdu_master_delete(&c, aid, n, 0x40, b6, tn, tok, kn), 0);
-	TEST_ASSERT_HEX(c.buf, c.len, "80E400402B 4F10" ISDP_AID "B60D 4201AA 4501BB 5F2001CC 9301DD 9E08 0102030405060708 00");
+	TEST_ASSERT_HEX(c.buf, c.len, "80E400402B 4F10" ISDP_AID
+			"B60D 4201AA 4501BB 5F2001CC 9301DD 9E08 0102030405060708 00");
 	CU_ASSERT_EQUAL(gp_apdu_master_delete(&c, aid, n, 0x40, NULL, 0, tok, kn), -EINVAL);
 
 	CU_ASSERT_EQUAL(gp_apdu_get_status(&c, aid, n, true, 0x02), 0);
