@@ -63,6 +63,12 @@ for d in smsr smdp; do
 	check "$d: db counters are shown" grep -q "db:queries" "$W/vty"
 	check "$d: VTY bound to loopback only" bash -c "ss -Htln 'sport = :$port' | grep -q '127.0.0.1:$port'"
 
+	# SIGUSR1: a talloc report of the daemon's memory on stderr, and it keeps running
+	kill -USR1 "$pid"
+	sleep 0.5
+	check "$d: SIGUSR1 writes a talloc report" grep -q "full talloc report on 'sgp02-$d'" "$W/$d.log"
+	check "$d: still running after SIGUSR1" kill -0 "$pid"
+
 	# 5. SIGTERM: clean exit, nothing leaked (the binaries are ASan builds in scripts/check)
 	kill -TERM "$pid"
 	wait "$pid"
