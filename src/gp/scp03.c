@@ -23,26 +23,31 @@
 static pthread_once_t g_fetch_once = PTHREAD_ONCE_INIT;
 static EVP_MAC *g_cmac;
 static EVP_CIPHER *g_cbc[3];
+/* CMAC contexts with the cipher already set (no key), one per AES key length; each call duplicates one,
+ * which skips the cipher lookup that EVP_MAC_init() with a cipher name would do every time. */
+static EVP_MAC_CTX *g_cmac_tmpl[3];
 
 static void fetch_algs(void)
 {
-	g_cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-	g_cbc[0] = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
-	g_cbc[1] = EVP_CIPHER_fetch(NULL, "AES-192-CBC", NULL);
-	g_cbc[2] = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
-}
+	static const char *names[3] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" };
+	static const uint8_t zero_key[32];
+	int i;
 
-static const char *cbc_name(size_t key_len)
-{
-	switch (key_len) {
-	case 16:
-		return "AES-128-CBC";
-	case 24:
-		return "AES-192-CBC";
-	case 32:
-		return "AES-256-CBC";
-	default:
-		return NULL;
+	g_cmac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+	for (i = 0; i < 3; i++) {
+		OSSL_PARAM params[2];
+
+		g_cbc[i] = EVP_CIPHER_fetch(NULL, names[i], NULL);
+		if (!g_cmac)
+			continue;
+		g_cmac_tmpl[i] = EVP_MAC_CTX_new(g_cmac);
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)names[i], 0);
+		params[1] = OSSL_PARAM_construct_end();
+		/* OpenSSL cannot duplicate a CMAC context that has no key yet: key it with zeros */
+		if (g_cmac_tmpl[i] && EVP_MAC_init(g_cmac_tmpl[i], zero_key, 16 + 8 * i, params) != 1) {
+			EVP_MAC_CTX_free(g_cmac_tmpl[i]);
+			g_cmac_tmpl[i] = NULL;
+		}
 	}
 }
 
@@ -64,23 +69,32 @@ static EVP_CIPHER *cbc_cipher(size_t key_len)
 int gp_scp03_cmac2(const uint8_t *key, size_t key_len, const uint8_t *a, size_t alen,
 		   const uint8_t *b, size_t blen, uint8_t out[16])
 {
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *mctx;
-	const char *cname = cbc_name(key_len);
+	EVP_MAC_CTX *tmpl, *mctx;
 	size_t outl = 0;
 	int rc = -EIO;
 
-	if (!key || !out || !cname || (alen && !a) || (blen && !b))
+	if (!key || !out || (alen && !a) || (blen && !b))
 		return -EINVAL;
 	pthread_once(&g_fetch_once, fetch_algs);
-	if (!g_cmac)
+	switch (key_len) {
+	case 16:
+		tmpl = g_cmac_tmpl[0];
+		break;
+	case 24:
+		tmpl = g_cmac_tmpl[1];
+		break;
+	case 32:
+		tmpl = g_cmac_tmpl[2];
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!tmpl)
 		return -EIO;
-	mctx = EVP_MAC_CTX_new(g_cmac);
+	mctx = EVP_MAC_CTX_dup(tmpl);
 	if (!mctx)
 		return -ENOMEM;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)cname, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(mctx, key, key_len, params) != 1)
+	if (EVP_MAC_init(mctx, key, key_len, NULL) != 1)
 		goto out;
 	if (alen && EVP_MAC_update(mctx, a, alen) != 1)
 		goto out;
