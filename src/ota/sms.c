@@ -524,6 +524,12 @@ int ota_sms_addr_encode(const struct ota_sms_addr *a, uint8_t *out, size_t out_s
  * TPDUs
  */
 
+/* TS 23.040 §9.2.3.12: relative VP is one octet, enhanced and absolute seven */
+static uint8_t vp_len_for(uint8_t vpf)
+{
+	return vpf == OTA_SMS_VPF_NONE ? 0 : vpf == OTA_SMS_VPF_RELATIVE ? 1 : 7;
+}
+
 bool ota_sms_dcs_is_7bit(uint8_t dcs)
 {
 	/* TS 23.038 §4 */
@@ -586,7 +592,7 @@ int ota_sms_tpdu_decode(const uint8_t *tpdu, size_t len, struct ota_sms_tpdu *t)
 		if (rc < 0)
 			return rc;
 		off += rc;
-		t->vp_len = t->vpf == OTA_SMS_VPF_NONE ? 0 : t->vpf == OTA_SMS_VPF_RELATIVE ? 1 : 7;
+		t->vp_len = vp_len_for(t->vpf);
 		if (len < off + 2 + t->vp_len + 1)
 			return -EBADMSG;
 		t->pid = tpdu[off++];
@@ -633,7 +639,7 @@ int ota_sms_tpdu_encode(const struct ota_sms_tpdu *t, uint8_t *out, size_t out_s
 		out[off++] = fo;
 		break;
 	case 1:
-		if (t->vpf > 3 || t->vp_len != (t->vpf == OTA_SMS_VPF_NONE ? 0 : t->vpf == OTA_SMS_VPF_RELATIVE ? 1 : 7))
+		if (t->vpf > 3 || t->vp_len != vp_len_for(t->vpf))
 			return -EINVAL;
 		fo |= (t->rd ? 0x04 : 0) | (t->vpf << 3) | (t->srr ? 0x20 : 0);
 		out[off++] = fo;

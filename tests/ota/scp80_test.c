@@ -248,7 +248,8 @@ static void test_aes_kat(void)
 	aes_keyset(&ks, 16);
 	rc = ota_scp80_cmd_build(&ks, spi, tar, cntr, data, dlen, out, sizeof(out));
 	CU_ASSERT_EQUAL_FATAL(rc, 42);
-	TEST_ASSERT_HEX(out, rc, "00281516391212000001167506429d557b50ca707417e23830b9318c313a572aab102ec4d3d6e6381ae5");
+	TEST_ASSERT_HEX(out, rc, "0028151639121200000116"
+			"7506429d557b50ca707417e23830b9318c313a572aab102ec4d3d6e6381ae5");
 	CU_ASSERT_EQUAL(ota_scp80_cmd_unwrap(&ks, out, rc, &re, &cmd, buf, sizeof(buf)), 0);
 	CU_ASSERT_EQUAL(re, 1);
 	CU_ASSERT_EQUAL(cmd.pcntr, 7);	/* 6 + 8 + 11 octets padded to 32 */
