@@ -96,7 +96,8 @@ static int run_raw(EVP_CIPHER_CTX *enc, EVP_CIPHER_CTX *dec, EVP_MAC_CTX *mac, c
 		memcpy(plain, prof + off, sl);
 		plain[sl] = 0x80;
 		memset(plain + sl + 1, 0, pl - sl - 1);
-		if (EVP_EncryptInit_ex2(enc, NULL, key, iv, NULL) != 1 || EVP_EncryptUpdate(enc, buf, &ol, plain, pl) != 1)
+		if (EVP_EncryptInit_ex2(enc, NULL, key, iv, NULL) != 1 ||
+		    EVP_EncryptUpdate(enc, buf, &ol, plain, pl) != 1)
 			return -1;
 		if (EVP_MAC_init(mac, NULL, 0, NULL) != 1 || EVP_MAC_update(mac, buf, pl) != 1 ||
 		    EVP_MAC_final(mac, tag, &tl, sizeof(tag)) != 1)
@@ -104,7 +105,8 @@ static int run_raw(EVP_CIPHER_CTX *enc, EVP_CIPHER_CTX *dec, EVP_MAC_CTX *mac, c
 		if (EVP_MAC_init(mac, NULL, 0, NULL) != 1 || EVP_MAC_update(mac, buf, pl) != 1 ||
 		    EVP_MAC_final(mac, tag2, &tl, sizeof(tag2)) != 1 || memcmp(tag, tag2, 16) != 0)
 			return -1;
-		if (EVP_DecryptInit_ex2(dec, NULL, key, iv, NULL) != 1 || EVP_DecryptUpdate(dec, plain, &ol, buf, pl) != 1)
+		if (EVP_DecryptInit_ex2(dec, NULL, key, iv, NULL) != 1 ||
+		    EVP_DecryptUpdate(dec, plain, &ol, buf, pl) != 1)
 			return -1;
 	}
 	return 0;
@@ -135,7 +137,8 @@ int main(int argc, char **argv)
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, "AES-128-CBC", 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!mctx || EVP_MAC_init(mctx, k.mac, 16, params) != 1 ||
-	    EVP_EncryptInit_ex2(enc, aes, k.enc, NULL, NULL) != 1 || EVP_DecryptInit_ex2(dec, aes, k.enc, NULL, NULL) != 1) {
+	    EVP_EncryptInit_ex2(enc, aes, k.enc, NULL, NULL) != 1 ||
+	    EVP_DecryptInit_ex2(dec, aes, k.enc, NULL, NULL) != 1) {
 		fprintf(stderr, "EVP setup failed\n");
 		return 1;
 	}

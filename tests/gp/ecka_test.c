@@ -239,7 +239,8 @@ static void run_exchange(struct world *w, struct exchange *x, uint8_t scen, uint
 	/* step 2 */
 	default_crt(&x->crt, scen, ku);
 	x->esk = gen(w->curve);
-	CU_ASSERT_EQUAL_FATAL(gp_ecka_build_3a02(g_test_ctx, &x->crt, x->esk, ans1 + 2, 16, w->dp, &x->m2, &x->m2_len), 0);
+	CU_ASSERT_EQUAL_FATAL(gp_ecka_build_3a02(g_test_ctx, &x->crt, x->esk, ans1 + 2, 16, w->dp, &x->m2,
+						 &x->m2_len), 0);
 	CU_ASSERT_EQUAL(x->m2[0], 0x3A);
 	CU_ASSERT_EQUAL(x->m2[1], 0x02);
 	CU_ASSERT_EQUAL_FATAL(gp_cert_pubkey(dp_c, &dp_pub), 0);

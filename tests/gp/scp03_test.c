@@ -444,6 +444,30 @@ static void test_kdf_and_pad(void)
 	CU_ASSERT_EQUAL(gp_scp03_unpad80(buf, 15), -EBADMSG);
 }
 
+/* GP Amd D §6.2.2.1 pseudo-random card challenge: the vectors' card challenges are the KDF (constant '02', K-ENC)
+ * over sequence counter || AID of the ISD-R (SGP.02 Annex H: A0 00 00 05 59 10 10 FF FF FF FF 89 00 00 01 00). */
+static void test_card_challenge_vectors(void)
+{
+	static const uint8_t isdr_aid[] = { 0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89,
+					    0x00, 0x00, 0x01, 0x00 };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		struct gp_scp03_keys keys;
+		struct seq sq;
+		const uint8_t *iu_resp;
+		uint8_t cc[8];
+		size_t len;
+
+		load_keys(g_names[i], &keys);
+		load_seq(g_names[i], &sq);
+		iu_resp = test_hex(seq_get(&sq, "init_update_resp"), &len);
+		CU_ASSERT_EQUAL_FATAL(len, 32);
+		CU_ASSERT_EQUAL(gp_scp03_card_challenge(&keys, iu_resp + 29, isdr_aid, sizeof(isdr_aid), cc), 0);
+		CU_ASSERT(memcmp(cc, iu_resp + 13, 8) == 0);
+	}
+}
+
 static const struct test_case scp03_cases[] = {
 	TEST_CASE(test_kcv),
 	TEST_CASE(test_host_vectors),
@@ -454,6 +478,7 @@ static const struct test_case scp03_cases[] = {
 	TEST_CASE(test_neg_resp),
 	TEST_CASE(test_neg_ext_auth),
 	TEST_CASE(test_kdf_and_pad),
+	TEST_CASE(test_card_challenge_vectors),
 	TEST_END
 };
 
