@@ -657,8 +657,9 @@ int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, 
 	if (script->format != OTA_RAPDU_FMT_DEFINITE && script->format != OTA_RAPDU_FMT_INDEFINITE)
 		return -EINVAL;
 
-	/* TS 102 226 §5.2.2: number of executed command TLVs first */
-	if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_NUM_EXECUTED, &script->num_executed, 1)) < 0)
+	/* TS 102 226 §5.2.2: number of executed command TLVs first (optional in the indefinite form) */
+	if ((script->format == OTA_RAPDU_FMT_DEFINITE || script->has_num_executed) &&
+	    (rc = wb_tlv(&c, OTA_RAPDU_TAG_NUM_EXECUTED, &script->num_executed, 1)) < 0)
 		goto err;
 	for (i = 0; i < script->num_items; i++) {
 		const struct ota_rapdu_resp_item *it = &script->items[i];
@@ -683,9 +684,10 @@ int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, 
 			if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_IMMEDIATE_ACTION, it->data, it->len)) < 0)
 				goto err;
 			break;
+		case OTA_RAPDU_RITEM_SCRIPT_CHAINING:
 		case OTA_RAPDU_RITEM_BAD_FORMAT:
-			b = it->bad_format;
-			if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_BAD_FORMAT, &b, 1)) < 0)
+			b = it->code;
+			if ((rc = wb_tlv(&c, it->type, &b, 1)) < 0)
 				goto err;
 			break;
 		default:
@@ -707,8 +709,8 @@ err:
 int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_resp_script **out)
 {
 	struct ota_rapdu_resp_script *s;
-	bool have_num = false;
-	unsigned int cap = 0;
+	unsigned int cap = 0, n_rapdu = 0;
+	bool first = true;
 	size_t off, end;
 	int rc;
 
@@ -736,23 +738,31 @@ int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_r
 		if (rc < 0)
 			goto err;
 
-		if (!have_num) {
-			/* TS 102 226 §5.2.2: the response script starts with the number of executed commands */
-			if (t.tag != OTA_RAPDU_TAG_NUM_EXECUTED || t.len != 1) {
+		if (first && t.tag == OTA_RAPDU_TAG_NUM_EXECUTED) {
+			/* TS 102 226 §5.2.2: the number of executed commands comes first */
+			if (t.len != 1) {
 				rc = -EBADMSG;
 				goto err;
 			}
 			s->num_executed = t.val[0];
-			have_num = true;
+			s->has_num_executed = true;
+			first = false;
 			continue;
 		}
+		if (first && s->format == OTA_RAPDU_FMT_DEFINITE) {
+			rc = -EBADMSG;	/* mandatory in the definite form */
+			goto err;
+		}
+		first = false;
 		switch (t.tag) {
 		case OTA_RAPDU_TAG_RAPDU:
 			if (t.len < 2) {
 				rc = -EBADMSG;
 				goto err;
 			}
+			n_rapdu++;
 			break;
+		case OTA_RAPDU_TAG_SCRIPT_CHAINING:
 		case OTA_RAPDU_TAG_BAD_FORMAT:
 			if (t.len != 1) {
 				rc = -EBADMSG;
@@ -779,8 +789,9 @@ int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_r
 			it->len = t.len - 2;
 			it->sw = (t.val[t.len - 2] << 8) | t.val[t.len - 1];
 			break;
+		case OTA_RAPDU_TAG_SCRIPT_CHAINING:
 		case OTA_RAPDU_TAG_BAD_FORMAT:
-			it->bad_format = t.val[0];
+			it->code = t.val[0];
 			break;
 		default:
 			it->data = t.val;
@@ -788,10 +799,12 @@ int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_r
 			break;
 		}
 	}
-	if (!have_num) {
-		rc = -EBADMSG;
+	if (s->format == OTA_RAPDU_FMT_DEFINITE && !s->has_num_executed) {
+		rc = -EBADMSG;	/* empty definite template */
 		goto err;
 	}
+	if (!s->has_num_executed)
+		s->num_executed = n_rapdu > 0xFF ? 0xFF : n_rapdu;
 	*out = s;
 	return 0;
 err:
@@ -816,6 +829,7 @@ int ota_rapdu_resp_parse_compact(void *ctx, const uint8_t *buf, size_t len, stru
 		return -ENOMEM;
 	}
 	s->format = OTA_RAPDU_FMT_COMPACT;
+	s->has_num_executed = true;
 	s->num_executed = buf[0];
 	s->num_items = 1;
 	s->items[0].type = OTA_RAPDU_RITEM_RAPDU;
@@ -854,6 +868,19 @@ const char *ota_rapdu_chain_name(enum ota_rapdu_chain chain)
 		return "next";
 	case OTA_RAPDU_CHAIN_LAST:
 		return "last";
+	}
+	return "unknown";
+}
+
+const char *ota_rapdu_chain_resp_name(uint8_t value)
+{
+	switch (value) {
+	case OTA_RAPDU_CHAIN_RESP_NO_PREVIOUS:
+		return "no-previous-script";
+	case OTA_RAPDU_CHAIN_RESP_NOT_SUPPORTED:
+		return "not-supported";
+	case OTA_RAPDU_CHAIN_RESP_UNABLE:
+		return "unable-to-process";
 	}
 	return "unknown";
 }

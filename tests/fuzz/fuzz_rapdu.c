@@ -46,11 +46,12 @@ static void resp_roundtrip(void *ctx, const struct ota_rapdu_resp_script *s)
 		rc = ota_rapdu_resp_parse_compact(ctx, out, len, &s2);
 	else
 		rc = ota_rapdu_resp_parse(ctx, out, len, &s2);
-	if (rc < 0 || s2->num_items != s->num_items || s2->num_executed != s->num_executed)
+	if (rc < 0 || s2->num_items != s->num_items || s2->num_executed != s->num_executed ||
+	    s2->has_num_executed != s->has_num_executed)
 		abort();
 	for (i = 0; i < s->num_items; i++) {
 		if (s2->items[i].type != s->items[i].type || s2->items[i].len != s->items[i].len ||
-		    s2->items[i].sw != s->items[i].sw || s2->items[i].bad_format != s->items[i].bad_format ||
+		    s2->items[i].sw != s->items[i].sw || s2->items[i].code != s->items[i].code ||
 		    (s->items[i].len && memcmp(s2->items[i].data, s->items[i].data, s->items[i].len)))
 			abort();
 	}

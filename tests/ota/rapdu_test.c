@@ -458,12 +458,44 @@ static void test_resp(void)
 	CU_ASSERT_EQUAL(r->items[2].type, OTA_RAPDU_RITEM_IMMEDIATE_ACTION);
 	TEST_ASSERT_HEX(r->items[2].data, r->items[2].len, "00");
 	CU_ASSERT_EQUAL(r->items[3].type, OTA_RAPDU_RITEM_BAD_FORMAT);
-	CU_ASSERT_EQUAL(r->items[3].bad_format, OTA_RAPDU_BAD_FMT_WRONG_LENGTH);
-	CU_ASSERT_STRING_EQUAL(ota_rapdu_bad_format_name(r->items[3].bad_format), "wrong-length");
+	CU_ASSERT_EQUAL(r->items[3].code, OTA_RAPDU_BAD_FMT_WRONG_LENGTH);
+	CU_ASSERT_STRING_EQUAL(ota_rapdu_bad_format_name(r->items[3].code), "wrong-length");
 	CU_ASSERT_EQUAL(ota_rapdu_resp_last_sw(r, &sw), 0);
 	CU_ASSERT_EQUAL(sw, 0x6A88);
 	CU_ASSERT_EQUAL(ota_rapdu_resp_build(g_test_ctx, r, &out, &len), 0);
 	TEST_ASSERT_HEX(out, len, "AB11 800103 23029000 23026A88 810100 900102");
+
+	/* indefinite form without "80" (TS 102 226 Table 5.10a as read by pySim): count = number of R-APDUs */
+	b = test_hex("AF80 23029000 23026A82 0000", &len);
+	CU_ASSERT_EQUAL(ota_rapdu_resp_parse(g_test_ctx, b, len, &r), 0);
+	CU_ASSERT_FALSE(r->has_num_executed);
+	CU_ASSERT_EQUAL(r->num_executed, 2);
+	CU_ASSERT_EQUAL(ota_rapdu_resp_build(g_test_ctx, r, &out, &len), 0);
+	TEST_ASSERT_HEX(out, len, "AF80 23029000 23026A82 0000");
+	/* ... but the definite form always carries it */
+	r->format = OTA_RAPDU_FMT_DEFINITE;
+	CU_ASSERT_EQUAL(ota_rapdu_resp_build(g_test_ctx, r, &out, &len), 0);
+	TEST_ASSERT_HEX(out, len, "AB0B 800102 23029000 23026A82");
+	b = test_hex("AF80 0000", &len);
+	CU_ASSERT_EQUAL(ota_rapdu_resp_parse(g_test_ctx, b, len, &r), 0);
+	CU_ASSERT_EQUAL(r->num_items, 0);
+	CU_ASSERT_EQUAL(r->num_executed, 0);
+
+	/* script chaining response: no previous script */
+	b = test_hex("AB06 800100 830101", &len);
+	CU_ASSERT_EQUAL(ota_rapdu_resp_parse(g_test_ctx, b, len, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(r->num_items, 1);
+	CU_ASSERT_EQUAL(r->items[0].type, OTA_RAPDU_RITEM_SCRIPT_CHAINING);
+	CU_ASSERT_EQUAL(r->items[0].code, OTA_RAPDU_CHAIN_RESP_NO_PREVIOUS);
+	CU_ASSERT_STRING_EQUAL(ota_rapdu_chain_resp_name(r->items[0].code), "no-previous-script");
+	CU_ASSERT_EQUAL(ota_rapdu_resp_build(g_test_ctx, r, &out, &len), 0);
+	TEST_ASSERT_HEX(out, len, "AB06 800100 830101");
+
+	/* truncated response data: SW 62F1 ends the script */
+	b = test_hex("AB0A 800101 2305 AABBCC62F1", &len);
+	CU_ASSERT_EQUAL(ota_rapdu_resp_parse(g_test_ctx, b, len, &r), 0);
+	CU_ASSERT_EQUAL(ota_rapdu_resp_last_sw(r, &sw), 0);
+	CU_ASSERT_EQUAL(sw, OTA_RAPDU_SW_TRUNCATED);
 
 	/* no R-APDU at all */
 	b = test_hex("AB03 800100", &len);
@@ -488,7 +520,9 @@ static void test_resp_negative(void)
 		{ "AB07 800101 23039000", -EMSGSIZE, "item length exceeds" },
 		{ "AF80 800101 23029000", -EBADMSG, "missing end-of-contents" },
 		{ "AF80 800101 23029000 0000 00", -EBADMSG, "trailing" },
-		{ "AF80 0000", -EBADMSG, "empty indefinite: missing 80" },
+		{ "AF80 23029000 800101 0000", -EBADMSG, "80 not first" },
+		{ "AF80 800101 800101 0000", -EBADMSG, "80 twice (indefinite)" },
+		{ "AF80 830201 0000", -EBADMSG, "chaining response length" },
 	};
 	struct ota_rapdu_resp_script *r;
 	unsigned int i;
@@ -547,6 +581,9 @@ static void test_names(void)
 	CU_ASSERT_STRING_EQUAL(ota_rapdu_bad_format_name(1), "unknown-tag");
 	CU_ASSERT_STRING_EQUAL(ota_rapdu_bad_format_name(3), "length-not-found");
 	CU_ASSERT_STRING_EQUAL(ota_rapdu_bad_format_name(0), "unknown");
+	CU_ASSERT_STRING_EQUAL(ota_rapdu_chain_resp_name(2), "not-supported");
+	CU_ASSERT_STRING_EQUAL(ota_rapdu_chain_resp_name(3), "unable-to-process");
+	CU_ASSERT_STRING_EQUAL(ota_rapdu_chain_resp_name(4), "unknown");
 }
 
 static const struct test_case rapdu_cases[] = {

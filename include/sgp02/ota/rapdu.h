@@ -25,7 +25,7 @@
 #define OTA_RAPDU_TAG_RAPDU			0x23	/*!< R-APDU TLV (response data ‖ SW1 SW2) */
 #define OTA_RAPDU_TAG_IMMEDIATE_ACTION		0x81	/*!< Immediate Action (command) / its response */
 #define OTA_RAPDU_TAG_ERROR_ACTION		0x82	/*!< Error Action */
-#define OTA_RAPDU_TAG_SCRIPT_CHAINING		0x83	/*!< Script Chaining, 1 byte value */
+#define OTA_RAPDU_TAG_SCRIPT_CHAINING		0x83	/*!< Script Chaining (command) / its response, 1 byte */
 #define OTA_RAPDU_TAG_NUM_EXECUTED		0x80	/*!< Number of executed command TLVs, 1 byte value */
 #define OTA_RAPDU_TAG_BAD_FORMAT		0x90	/*!< Bad format, 1 byte value */
 
@@ -88,26 +88,40 @@ struct ota_rapdu_cmd_script {
 	struct ota_rapdu_cmd_item *items;
 };
 
+/*! Script Chaining response values (TS 102 226 §5.2.2). */
+enum ota_rapdu_chain_resp {
+	OTA_RAPDU_CHAIN_RESP_NO_PREVIOUS = 0x01,	/*!< no previous script */
+	OTA_RAPDU_CHAIN_RESP_NOT_SUPPORTED = 0x02,	/*!< script chaining not supported */
+	OTA_RAPDU_CHAIN_RESP_UNABLE = 0x03,		/*!< unable to process script chaining */
+};
+
+/*! SW an R-APDU carries when the card had to truncate the response data; it also ends the script (TS 102 226
+ *  §5.2.1.1). */
+#define OTA_RAPDU_SW_TRUNCATED			0x62F1
+
 /*! Kind of a response script item; the value is the TLV tag. */
 enum ota_rapdu_resp_item_type {
 	OTA_RAPDU_RITEM_RAPDU = OTA_RAPDU_TAG_RAPDU,
 	OTA_RAPDU_RITEM_IMMEDIATE_ACTION = OTA_RAPDU_TAG_IMMEDIATE_ACTION,
+	OTA_RAPDU_RITEM_SCRIPT_CHAINING = OTA_RAPDU_TAG_SCRIPT_CHAINING,
 	OTA_RAPDU_RITEM_BAD_FORMAT = OTA_RAPDU_TAG_BAD_FORMAT,
 };
 
 struct ota_rapdu_resp_item {
 	enum ota_rapdu_resp_item_type type;
-	const uint8_t *data;	/*!< R-APDU: response data without SW; immediate action: value; bad format: NULL */
+	const uint8_t *data;	/*!< R-APDU: response data without SW; immediate action response: value; else NULL */
 	size_t len;
 	uint16_t sw;		/*!< R-APDU only: SW1 SW2 */
-	uint8_t bad_format;	/*!< bad format only: enum ota_rapdu_bad_format value as received */
+	uint8_t code;		/*!< bad format: enum ota_rapdu_bad_format; script chaining: enum ota_rapdu_chain_resp
+				 *   (as received, not range-checked) */
 };
 
-/*! A response script (server side view of what the card answers). For the compact format there is at most one
+/*! A response script (server side view of what the card answers). For the compact format there is exactly one
  *  R-APDU item: the SW (and data) of the last executed command. */
 struct ota_rapdu_resp_script {
 	enum ota_rapdu_format format;
-	uint8_t num_executed;	/*!< number of executed command TLVs / commands */
+	bool has_num_executed;	/*!< "80 01 nn" present: always for definite and compact, optional for indefinite */
+	uint8_t num_executed;	/*!< number of executed commands; without "80" the number of R-APDU items */
 	unsigned int num_items;
 	struct ota_rapdu_resp_item *items;
 };
@@ -166,15 +180,18 @@ int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_ra
  *  -ENOMEM. */
 int ota_rapdu_cmd_parse_compact(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_cmd_script **out);
 
-/*! Build a response script. Expanded: template, "80 01 num_executed", then the items. Compact: num_executed,
- *  SW and data of the single R-APDU item (exactly one R-APDU item required, else -EINVAL).
+/*! Build a response script. Expanded: template, "80 01 num_executed" (for the indefinite form only when
+ *  has_num_executed), then the items. Compact: num_executed, SW and data of the single R-APDU item (exactly one
+ *  R-APDU item required, else -EINVAL).
  *  \returns 0; -EINVAL; -EMSGSIZE; -ENOMEM. */
 int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, uint8_t **out, size_t *out_len);
 
-/*! Parse an expanded response script ("AB L ..." or "AF 80 ... 00 00"). The first TLV must be "80 01 nn"; then
- *  R-APDU (23, at least SW1 SW2), immediate action response (81) and bad format (90, 1 byte) TLVs.
- *  \returns 0; -EBADMSG (not a response template, unknown tag, wrong length, missing 80, missing 00 00, trailing
- *  bytes); -EMSGSIZE (a declared length exceeds the buffer); -ENOMEM. */
+/*! Parse an expanded response script ("AB L ..." or "AF 80 ... 00 00"). The number of executed commands
+ *  "80 01 nn" is the first TLV; it is mandatory in the definite form and optional in the indefinite form (public
+ *  readings of TS 102 226 Table 5.10a differ: some cards send it, some do not). Then R-APDU (23, at least SW1
+ *  SW2), immediate action response (81), script chaining response (83, 1 byte) and bad format (90, 1 byte) TLVs.
+ *  \returns 0; -EBADMSG (not a response template, unknown tag, wrong length, 80 missing in AB or not first,
+ *  missing 00 00, trailing bytes); -EMSGSIZE (a declared length exceeds the buffer); -ENOMEM. */
 int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_resp_script **out);
 
 /*! Parse a compact response: number of commands executed (1) ‖ SW of the last command (2) ‖ its response data.
@@ -190,3 +207,6 @@ const char *ota_rapdu_chain_name(enum ota_rapdu_chain chain);
 
 /*! Name of a bad-format value, e.g. "unknown-tag", or "unknown". */
 const char *ota_rapdu_bad_format_name(uint8_t value);
+
+/*! Name of a script chaining response value, e.g. "no-previous-script", or "unknown". */
+const char *ota_rapdu_chain_resp_name(uint8_t value);
