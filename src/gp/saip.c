@@ -125,7 +125,7 @@ int gp_saip_validate(const uint8_t *pkg, size_t len)
 {
 	struct gp_saip_pe pe;
 	size_t off = 0;
-	unsigned int n = 0;
+	unsigned int n = 0, last = GP_SAIP_PE_HEADER;
 	int rc;
 
 	if (!pkg && len)
@@ -145,10 +145,14 @@ int gp_saip_validate(const uint8_t *pkg, size_t len)
 			return rc;
 		if (n == 0x7fffffff)
 			return -EMSGSIZE;
+		last = pe.type;
 		n++;
 	}
 	if (rc < 0)
 		return rc;
+	/* the package is complete only with PE-End as its last element */
+	if (last != GP_SAIP_PE_END)
+		return -EBADMSG;
 	return n;
 }
 
@@ -480,15 +484,19 @@ static int find_in_pe(struct finder *f, const struct gp_saip_pe *pe)
 		chain[0] = &a;
 		return hit(f, pe, chain, 1, 0);
 	case GP_SAIP_F_EF_ICCID:
-		/* PE-MF: mf-header [0], templateID [1], mf [2], ef-pl [3], ef-iccid [4] */
-		if (pe->type != GP_SAIP_PE_MF)
+		/* PE-MF: mf-header [0], templateID [1], mf [2], ef-pl [3], ef-iccid [4]; PE-IoT (SAIP 3.3)
+		 * has the same first components */
+		if (pe->type != GP_SAIP_PE_MF && pe->type != GP_SAIP_PE_IOT)
 			return 0;
 		return file_content(f, pe, 0xA4);
 	case GP_SAIP_F_EF_IMSI:
-		/* PE-USIM: usim-header [0], templateID [1], adf-usim [2], ef-imsi [3] */
-		if (pe->type != GP_SAIP_PE_USIM)
-			return 0;
-		return file_content(f, pe, 0xA3);
+		/* PE-USIM: usim-header [0], templateID [1], adf-usim [2], ef-imsi [3];
+		 * PE-IoT: ..., ef-umpc [7], adf-usim [8], ef-imsi [9] */
+		if (pe->type == GP_SAIP_PE_USIM)
+			return file_content(f, pe, 0xA3);
+		if (pe->type == GP_SAIP_PE_IOT)
+			return file_content(f, pe, 0xA9);
+		return 0;
 	case GP_SAIP_F_KI:
 	case GP_SAIP_F_OPC:
 		/* PE-AKAParameter: aka-header [0], algoConfiguration [1] CHOICE { mappingParameter [0],

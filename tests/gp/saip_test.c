@@ -630,7 +630,8 @@ static void test_truncated_package(void)
 		if (cut == 0) {
 			CU_ASSERT_EQUAL(rc, -EBADMSG);
 		} else if (complete) {
-			CU_ASSERT_EQUAL(rc, (int)complete);	/* a shorter but well-formed package */
+			/* well-formed PEs but no PE-End: incomplete package */
+			CU_ASSERT_EQUAL(rc, -EBADMSG);
 		} else {
 			CU_ASSERT(rc == -EBADMSG || rc == -EMSGSIZE);
 		}
@@ -713,7 +714,7 @@ static void test_corrupt_package(void)
 static void test_deep_package(void)
 {
 	/* a header PE followed by a PE nested 40 levels deep */
-	uint8_t *b = talloc_size(g_test_ctx, 200);
+	uint8_t *b = talloc_size(g_test_ctx, 256);
 	size_t n, hl, i;
 	uint8_t *h = test_hex("A0 16 80 01 02 81 01 03 83 0A 89000123456789012341 A5 00 A6 00", &hl);
 
@@ -723,8 +724,70 @@ static void test_deep_package(void)
 		b[n++] = 0xA1;
 		b[n++] = 2 * (39 - i);
 	}
-	CU_ASSERT_EQUAL(gp_saip_validate(b, n), -ELOOP);
-	CU_ASSERT_EQUAL(gp_saip_validate(b, hl), 1);
+	memcpy(b + n, "\xAA\x07\xA0\x05\x80\x00\x81\x01\x1F", 9);
+	CU_ASSERT_EQUAL(gp_saip_validate(b, n + 9), -ELOOP);
+	/* header + end alone is a (minimal) package */
+	memcpy(b + hl, "\xAA\x07\xA0\x05\x80\x00\x81\x01\x1F", 9);
+	CU_ASSERT_EQUAL(gp_saip_validate(b, hl + 9), 2);
+	CU_ASSERT_EQUAL(gp_saip_validate(b, hl), -EBADMSG);
+}
+
+/* PE-IoT (SAIP 3.3, CHOICE index 32 -> tag BF20) carries its own EF.ICCID [4] and EF.IMSI [9] */
+static void test_iot_pe(void)
+{
+	struct gp_tlv_builder b;
+	struct gp_saip_item it;
+	struct gp_saip_pe pe;
+	uint8_t *h, ef_iccid[10], ef_imsi[9], *out;
+	size_t hl, off = 0, olen;
+	char d[32];
+	int len;
+
+	h = test_hex("A0 16 80 01 03 81 01 03 83 0A 89000123456789012341 A5 00 A6 00", &hl);
+	CU_ASSERT_EQUAL(gp_saip_iccid_encode("89000123456789012341", true, ef_iccid), 0);
+	CU_ASSERT_EQUAL(gp_saip_imsi_encode("001010123456789", ef_imsi), 0);
+	CU_ASSERT_EQUAL_FATAL(gp_tlv_builder_init(&b, g_test_ctx), 0);
+	gp_tlv_put_raw(&b, h, hl);
+	gp_tlv_open(&b, 0xBF20);
+	gp_tlv_open(&b, 0xA0);
+	gp_tlv_put_uint(&b, 0x81, 2);
+	gp_tlv_close(&b);
+	gp_tlv_put(&b, 0x81, (const uint8_t *)"\x67\x81\x0f\x01\x02\x01", 6);
+	gp_tlv_open(&b, 0xA4);
+	gp_tlv_put(&b, 0x83, ef_iccid, 10);
+	gp_tlv_close(&b);
+	gp_tlv_open(&b, 0xA9);
+	gp_tlv_put(&b, 0x83, ef_imsi, 9);
+	gp_tlv_close(&b);
+	gp_tlv_close(&b);
+	gp_tlv_put_raw(&b, (const uint8_t *)"\xAA\x07\xA0\x05\x80\x00\x81\x01\x1F", 9);
+	len = gp_tlv_builder_finish(&b);
+	CU_ASSERT_FATAL(len > 0);
+
+	CU_ASSERT_EQUAL(gp_saip_validate(b.data, len), 3);
+	CU_ASSERT_EQUAL(gp_saip_next(b.data, len, &off, 0, &pe), 1);
+	CU_ASSERT_EQUAL(gp_saip_next(b.data, len, &off, 1, &pe), 1);
+	CU_ASSERT_EQUAL(pe.type, GP_SAIP_PE_IOT);
+	CU_ASSERT_EQUAL(pe.tag, 0xBF20);
+	CU_ASSERT_STRING_EQUAL(pe.name, "iot");
+	CU_ASSERT_EQUAL(pe.identification, 2);
+	CU_ASSERT_EQUAL(gp_saip_find(b.data, len, GP_SAIP_F_EF_ICCID, 0, &it), 0);
+	CU_ASSERT_EQUAL(it.pe_index, 1);
+	TEST_ASSERT_HEX(it.val, it.len, "98001032547698103214");
+	CU_ASSERT_EQUAL(gp_saip_find(b.data, len, GP_SAIP_F_EF_IMSI, 0, &it), 0);
+	TEST_ASSERT_HEX(it.val, it.len, "080910101032547698");
+	CU_ASSERT_EQUAL(gp_saip_set_imsi(g_test_ctx, b.data, len, "99999123456", &out, &olen), 1);
+	CU_ASSERT_EQUAL(olen, (size_t)len);
+	CU_ASSERT_EQUAL(gp_saip_find(out, olen, GP_SAIP_F_EF_IMSI, 0, &it), 0);
+	CU_ASSERT_EQUAL(gp_saip_imsi_decode(it.val, it.len, d, sizeof(d)), 11);
+	CU_ASSERT_STRING_EQUAL(d, "99999123456");
+	CU_ASSERT_EQUAL(gp_saip_set_iccid(g_test_ctx, out, olen, "8949000000000000001", &out, &olen), 0);
+	CU_ASSERT_EQUAL(gp_saip_find(out, olen, GP_SAIP_F_EF_ICCID, 0, &it), 0);
+	TEST_ASSERT_HEX(it.val, it.len, "989400000000000000F1");
+	CU_ASSERT_EQUAL(gp_saip_validate(out, olen), 3);
+	/* no akaParameter, no SD in this package */
+	CU_ASSERT_EQUAL(gp_saip_find(out, olen, GP_SAIP_F_KI, 0, &it), -ENOENT);
+	CU_ASSERT_EQUAL(gp_saip_set_sd_key(g_test_ctx, out, olen, 1, 1, ef_iccid, 10, &out, &olen), -ENOENT);
 }
 
 static const struct test_case saip_cases[] = {
@@ -739,6 +802,7 @@ static const struct test_case saip_cases[] = {
 	TEST_CASE(test_truncated_package),
 	TEST_CASE(test_corrupt_package),
 	TEST_CASE(test_deep_package),
+	TEST_CASE(test_iot_pe),
 	TEST_END
 };
 

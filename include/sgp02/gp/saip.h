@@ -74,8 +74,8 @@ const char *gp_saip_pe_name(unsigned int type);
  *  context-specific element or is malformed, other parse errors as gp_tlv_parse(). */
 int gp_saip_next(const uint8_t *pkg, size_t len, size_t *off, unsigned int index, struct gp_saip_pe *pe);
 
-/*! Check that pkg is a SAIP package: a non-empty sequence of PEs, the first one the header, every PE
- *  strictly DER-encoded to GP_TLV_MAX_DEPTH levels.
+/*! Check that pkg is a complete SAIP package: a sequence of PEs, the first one the header, the last one
+ *  PE-End, every PE strictly DER-encoded to GP_TLV_MAX_DEPTH levels.
  *  \returns number of PEs (> 0) or a negative errno (see file comment). */
 int gp_saip_validate(const uint8_t *pkg, size_t len);
 
@@ -104,8 +104,8 @@ int gp_saip_read_header(const uint8_t *pkg, size_t len, struct gp_saip_header *h
 /*! Personalisation fields the walker can locate and replace. */
 enum gp_saip_field {
 	GP_SAIP_F_HDR_ICCID,	/*!< header iccid (10 bytes, BCD in natural order) */
-	GP_SAIP_F_EF_ICCID,	/*!< mf PE, ef-iccid fillFileContent (TS 102 221 §13.2: nibble-swapped BCD) */
-	GP_SAIP_F_EF_IMSI,	/*!< usim PE, ef-imsi fillFileContent (TS 31.102 §4.2.2) */
+	GP_SAIP_F_EF_ICCID,	/*!< mf (or iot) PE, ef-iccid fillFileContent (TS 102 221 §13.2: swapped BCD) */
+	GP_SAIP_F_EF_IMSI,	/*!< usim (or iot) PE, ef-imsi fillFileContent (TS 31.102 §4.2.2) */
 	GP_SAIP_F_KI,		/*!< akaParameter algoParameter key */
 	GP_SAIP_F_OPC,		/*!< akaParameter algoParameter opc */
 	GP_SAIP_F_PIN,		/*!< pinCodes pinconfig pinValue (key_ref = keyReference) */
@@ -157,7 +157,7 @@ int gp_saip_pin_encode(const char *digits, uint8_t out[8]);
 /*! Set the ICCID in the header and in EF.ICCID of the mf PE (if present).
  *  \returns 0 or negative errno. *out is a new talloc'd package on ctx. */
 int gp_saip_set_iccid(void *ctx, const uint8_t *pkg, size_t len, const char *iccid, uint8_t **out, size_t *out_len);
-/*! Set the IMSI in every EF.IMSI of usim PEs. \returns number replaced (> 0), -ENOENT or negative errno. */
+/*! Set the IMSI in every EF.IMSI of usim (and iot) PEs. \returns number replaced (> 0), -ENOENT or negative errno. */
 int gp_saip_set_imsi(void *ctx, const uint8_t *pkg, size_t len, const char *imsi, uint8_t **out, size_t *out_len);
 /*! Set Ki and/or OPc (either may be NULL) of the n-th akaParameter PE that has an algoParameter.
  *  \returns 0, -ENOENT or negative errno. */
@@ -167,7 +167,7 @@ int gp_saip_set_aka(void *ctx, const uint8_t *pkg, size_t len, unsigned int n, c
  *  \returns number replaced (> 0), -ENOENT if none, -EINVAL for another field, or negative errno. */
 int gp_saip_set_code(void *ctx, const uint8_t *pkg, size_t len, enum gp_saip_field field, unsigned int key_ref,
 		     const uint8_t *val, size_t val_len, uint8_t **out, size_t *out_len);
-/*! Set keyData of the securityDomain key (first key component) with this KVN and key identifier, in
+/*! Set keyData of every key component of the securityDomain keys with this KVN and key identifier, in
  *  every securityDomain PE. \returns number replaced (> 0), -ENOENT or negative errno. */
 int gp_saip_set_sd_key(void *ctx, const uint8_t *pkg, size_t len, uint8_t kvn, uint8_t kid, const uint8_t *key,
 		       size_t key_len, uint8_t **out, size_t *out_len);
