@@ -195,7 +195,7 @@ int gp_apdu_install(struct gp_capdu *c, const uint8_t *elf, size_t elf_len, cons
 	if (check_aid(elf, elf_len) || check_aid(mod, mod_len) || check_aid(inst, inst_len) || !priv ||
 	    priv_len < 1 || priv_len > 3 || (!params && params_len))
 		return -EINVAL;
-	/* GP Card Spec §11.5.2.3: P1 0C = for install + make selectable */
+	/* GP Card Spec §11.5 (INSTALL): P1 0C = for install + make selectable */
 	capdu_start(c, 0xE6, 0x0C, 0x00);
 	if ((rc = capdu_add_lv(c, elf, elf_len)) < 0 || (rc = capdu_add_lv(c, mod, mod_len)) < 0 ||
 	    (rc = capdu_add_lv(c, inst, inst_len)) < 0 || (rc = capdu_add_lv(c, priv, priv_len)) < 0 ||
@@ -222,7 +222,7 @@ int gp_apdu_install_perso(struct gp_capdu *c, const uint8_t *aid, size_t aid_len
 
 	if (check_aid(aid, aid_len))
 		return -EINVAL;
-	/* GP Card Spec §11.5.2.3: P1 20 = for personalization; only the application AID is present:
+	/* GP Card Spec §11.5 (INSTALL): P1 20 = for personalization; only the application AID is present:
 	 * 00 (ELF) 00 (module) L AID 00 (privileges) 00 (params) 00 (token) */
 	capdu_start(c, 0xE6, 0x20, 0x00);
 	if ((rc = capdu_add(c, zeros, 2)) < 0 || (rc = capdu_add_lv(c, aid, aid_len)) < 0 ||
@@ -243,7 +243,8 @@ int gp_dgi_encode(uint8_t *out, size_t out_size, uint16_t dgi, const uint8_t *va
 		return -EMSGSIZE;
 	out[0] = dgi >> 8;
 	out[1] = dgi;
-	/* GP Card Spec §11.11.2.3: DGI length on 1 byte (00..FE) or FF followed by 2 bytes */
+	/* GP Card Spec §11.11 (STORE DATA, DGI format): DGI length on 1 byte (00..FE) or FF followed
+	 * by 2 bytes */
 	if (hdr == 3) {
 		out[2] = len;
 	} else {
@@ -361,7 +362,7 @@ int gp_apdu_get_status(struct gp_capdu *c, const uint8_t *aid, size_t aid_len, b
 
 	if ((aid_len && check_aid(aid, aid_len)) || (p2 != 0x02 && p2 != 0x03))
 		return -EINVAL;
-	/* GP Card Spec §11.4.2: P1 40 = applications incl. security domains; P2 b2 = TLV format */
+	/* GP Card Spec §11.4 (GET STATUS): P1 40 = applications incl. security domains; P2 b2 = TLV format */
 	capdu_start(c, 0xF2, 0x40, p2);
 	rc = capdu_add_tlv(c, 0x4F, aid, aid_len);
 	if (rc == 0 && tag_list)

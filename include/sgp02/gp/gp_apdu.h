@@ -46,7 +46,7 @@ enum gp_isdp_lcs {
 /*! Name of a life-cycle byte ("SELECTABLE", ...) or "UNKNOWN". */
 const char *gp_lcs_name(uint8_t lcs);
 
-/*! Install parameters (GPC_SPE_034 / GP Card Spec table 11-49): C9 application specific parameters
+/*! Install parameters (GP Card Spec INSTALL parameter field, table 11-49): C9 application specific parameters
  *  (mandatory, may be empty), optional EF system specific parameters with C8 non-volatile and C7
  *  volatile memory quotas (2 bytes, or 4 if larger than FFFF) and CA toolkit parameters. */
 struct gp_install_params {
@@ -75,7 +75,7 @@ int gp_apdu_create_isdp(struct gp_capdu *c, const uint8_t *isdp_aid, size_t aid_
 /*! INSTALL [for personalization] (80 E6 20 00) of an application (ES8.EstablishISDPKeySet step 1). */
 int gp_apdu_install_perso(struct gp_capdu *c, const uint8_t *aid, size_t aid_len);
 
-/* STORE DATA P1 (GP Card Spec §11.11.2.1) */
+/* STORE DATA P1 (GP Card Spec §11.11) */
 #define GP_STORE_LAST		0x80	/*!< b8: last block */
 #define GP_STORE_DGI		0x08	/*!< b5-b4 = 01: DGI format */
 #define GP_STORE_RESP		0x01	/*!< b1: response data expected */
@@ -100,7 +100,7 @@ int gp_apdu_connectivity_params(struct gp_capdu *c, const uint8_t *params, size_
 /*! ES5.NotificationConfirmation: STORE DATA 80 E2 89 00 DGI 3A08 { 4E 02 seq } 00. */
 int gp_apdu_notification_confirm(struct gp_capdu *c, uint16_t seq);
 
-/* DELETE P2 (GP Card Spec §11.2.2.2) */
+/* DELETE P2 (GP Card Spec §11.2) */
 #define GP_DELETE_OBJECT	0x00
 #define GP_DELETE_RELATED	0x80	/*!< delete object and related objects */
 /*! DELETE 80 E4 00 P2 Lc 4F AID 00 (ES5.DeleteProfile). SGP.02 implementations were seen with P2 40;
