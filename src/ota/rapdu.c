@@ -349,14 +349,15 @@ static size_t tlv_size(size_t n)
 	return 1 + ota_rapdu_len_size(n) + n;
 }
 
-/* Size of an expanded template around content of c bytes; SIZE_MAX if a definite length cannot be encoded. */
-static size_t template_size(enum ota_rapdu_format format, size_t c)
+/* Whether an expanded template around content of c bytes fits in budget bytes. A definite template cannot
+ * describe more than OTA_RAPDU_MAX_LEN content bytes, whatever the budget. */
+static bool template_fits(enum ota_rapdu_format format, size_t c, size_t budget)
 {
 	if (format == OTA_RAPDU_FMT_INDEFINITE)
-		return 2 + c + 2;
+		return c <= SIZE_MAX - 4 && 2 + c + 2 <= budget;
 	if (c > OTA_RAPDU_MAX_LEN)
-		return SIZE_MAX;
-	return tlv_size(c);
+		return false;
+	return tlv_size(c) <= budget;
 }
 
 int ota_rapdu_cmd_split(void *ctx, const struct ota_rapdu_apdu *apdus, unsigned int num, enum ota_rapdu_format format,
@@ -382,7 +383,7 @@ int ota_rapdu_cmd_split(void *ctx, const struct ota_rapdu_apdu *apdus, unsigned 
 	if (!first)
 		return -ENOMEM;
 
-	if (template_size(format, total) <= budget) {
+	if (template_fits(format, total, budget)) {
 		/* one script, no chaining TLV needed */
 		first[n_scr++] = 0;
 	} else {
@@ -392,11 +393,11 @@ int ota_rapdu_cmd_split(void *ctx, const struct ota_rapdu_apdu *apdus, unsigned 
 		for (i = 0; i < num; i++) {
 			size_t t = tlv_size(apdus[i].len);
 
-			if (template_size(format, cur + t) <= budget) {
+			if (template_fits(format, cur + t, budget)) {
 				cur += t;
 				continue;
 			}
-			if (template_size(format, 3 + t) > budget) {
+			if (!template_fits(format, 3 + t, budget)) {
 				rc = -EMSGSIZE;	/* this APDU does not fit even alone */
 				goto out;
 			}
@@ -570,7 +571,9 @@ err:
 	return rc;
 }
 
-/* TS 102 226 §5.1: in the compact format the only case 2 commands whose P3 is Le rather than Lc */
+/* The compact format (TS 102 226 §5.1) does not say which byte P3 is, so a parser must know the command case.
+ * We treat these case 2 instructions as "P3 = Le, no data" and everything else as "P3 = Lc, data follows"
+ * (our rule, not a quote of the spec). */
 static bool compact_is_case2(uint8_t ins)
 {
 	return ins == 0xC0 || ins == 0xCA || ins == 0xB0 || ins == 0xB2;

@@ -1,5 +1,6 @@
 /* Tests for remote APDU scripts (ETSI TS 102 226 §5). */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <talloc.h>
@@ -385,6 +386,42 @@ static void test_split(void)
 			-EINVAL);
 }
 
+/* A definite template cannot describe more than 65535 content bytes: build refuses, split chains. */
+static void test_over_64k(void)
+{
+	enum { N = 300 };
+	struct ota_rapdu_apdu *apdus = talloc_array(g_test_ctx, struct ota_rapdu_apdu, N);
+	uint8_t *raw = talloc_zero_size(g_test_ctx, 260);
+	struct ota_rapdu_buf *scripts;
+	struct ota_rapdu_cmd_script *p;
+	unsigned int n, i, total = 0;
+	uint8_t *out;
+	size_t len;
+
+	raw[1] = 0xE2;
+	raw[4] = 255;
+	for (i = 0; i < N; i++)
+		apdus[i] = (struct ota_rapdu_apdu){ raw, 260 };
+	/* 300 x (1 + 3 + 260) = 79200 content bytes */
+	CU_ASSERT_EQUAL(ota_rapdu_cmd_build_apdus(g_test_ctx, apdus, N, OTA_RAPDU_FMT_DEFINITE, OTA_RAPDU_CHAIN_NONE,
+						  &out, &len), -EMSGSIZE);
+	CU_ASSERT_EQUAL(ota_rapdu_cmd_build_apdus(g_test_ctx, apdus, N, OTA_RAPDU_FMT_INDEFINITE, OTA_RAPDU_CHAIN_NONE,
+						  &out, &len), 0);
+	CU_ASSERT_EQUAL(len, 4 + 79200);
+	CU_ASSERT_EQUAL(ota_rapdu_cmd_split(g_test_ctx, apdus, N, OTA_RAPDU_FMT_DEFINITE, SIZE_MAX, false, &scripts,
+					    &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	for (i = 0; i < n; i++) {
+		CU_ASSERT(scripts[i].len <= 4 + 0xFFFF);
+		CU_ASSERT_EQUAL_FATAL(ota_rapdu_cmd_parse(g_test_ctx, scripts[i].data, scripts[i].len, &p), 0);
+		CU_ASSERT_EQUAL(p->chaining, i == 0 ? OTA_RAPDU_CHAIN_FIRST : OTA_RAPDU_CHAIN_LAST);
+		total += p->num_items;
+	}
+	CU_ASSERT_EQUAL(total, N);
+	/* (65535 - 3) / 264 = 248 APDUs fit in the first script */
+	CU_ASSERT_EQUAL(scripts[0].len, 4 + 3 + 248 * 264);
+}
+
 static void test_compact(void)
 {
 	struct ota_rapdu_cmd_script *p;
@@ -596,6 +633,7 @@ static const struct test_case rapdu_cases[] = {
 	TEST_CASE(test_cmd_parse_negative),
 	TEST_CASE(test_cmd_truncation_and_flips),
 	TEST_CASE(test_split),
+	TEST_CASE(test_over_64k),
 	TEST_CASE(test_compact),
 	TEST_CASE(test_resp),
 	TEST_CASE(test_resp_negative),

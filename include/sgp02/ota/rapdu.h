@@ -175,7 +175,7 @@ int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_ra
 
 /*! Parse a compact command script: concatenated C-APDUs "CLA INS P1 P2 P3 [data]". P3 is Lc (P3 data bytes
  *  follow), except for the case 2 instructions GET RESPONSE (C0), GET DATA (CA), READ BINARY (B0), READ RECORD (B2)
- *  where P3 is Le and no data follows.
+ *  where P3 is Le and no data follows (our rule: the format itself does not mark the command case).
  *  \returns 0; -EBADMSG (empty, or fewer than 5 bytes left for an APDU header); -EMSGSIZE (P3 exceeds the buffer);
  *  -ENOMEM. */
 int ota_rapdu_cmd_parse_compact(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_cmd_script **out);
