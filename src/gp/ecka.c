@@ -88,7 +88,7 @@ static size_t hdr_size(uint32_t tag, size_t len)
 	return (tag > 0xFF ? 2 : 1) + (len < 0x80 ? 1 : len < 0x100 ? 2 : 3);
 }
 
-/* GP Card Spec §11.11.3.2 (STORE DATA): a DGI is a 2-byte tag and a length of 1 byte ('00'..'FE') or
+/* GP Card Spec §11.11 (STORE DATA, DGI format): a DGI is a 2-byte tag and a length of 1 byte ('00'..'FE') or
  * 'FF' followed by 2 bytes. */
 static size_t dgi_hdr_size(size_t len)
 {

@@ -632,13 +632,11 @@ int gp_cert_verify_sig(const struct gp_cert *cert, EVP_PKEY *issuer_pub)
 	return gp_ecdsa_verify_raw(issuer_pub, cert->tbs, cert->tbs_len, cert->sig, cert->sig_len);
 }
 
-bool gp_cert_issued_by(const struct gp_cert *cert, const struct gp_cert *issuer)
+static bool issuer_id_matches(const struct gp_cert *cert, const uint8_t *issuer_id, size_t issuer_id_len)
 {
 	const uint8_t *id;
 	size_t id_len;
 
-	if (!cert || !issuer)
-		return false;
 	if (cert->aki) {
 		id = cert->aki;
 		id_len = cert->aki_len;
@@ -646,7 +644,29 @@ bool gp_cert_issued_by(const struct gp_cert *cert, const struct gp_cert *issuer)
 		id = cert->ca_id;
 		id_len = cert->ca_id_len;
 	}
-	return id_len == issuer->subject_id_len && memcmp(id, issuer->subject_id, id_len) == 0;
+	return id_len == issuer_id_len && (id_len == 0 || memcmp(id, issuer_id, id_len) == 0);
+}
+
+bool gp_cert_issued_by(const struct gp_cert *cert, const struct gp_cert *issuer)
+{
+	if (!cert || !issuer)
+		return false;
+	return issuer_id_matches(cert, issuer->subject_id, issuer->subject_id_len);
+}
+
+int gp_cert_verify_with_key(const struct gp_cert *cert, const uint8_t *issuer_id, size_t issuer_id_len,
+			    EVP_PKEY *issuer_pub, time_t now)
+{
+	int rc;
+
+	if (!cert || !issuer_pub || (issuer_id_len && !issuer_id))
+		return -EINVAL;
+	if (!issuer_id_matches(cert, issuer_id, issuer_id_len))
+		return -ENOKEY;
+	rc = gp_cert_verify_sig(cert, issuer_pub);
+	if (rc < 0)
+		return rc;
+	return gp_cert_check_validity(cert, now);
 }
 
 static int verify_link(const struct gp_cert *cert, const struct gp_cert *issuer)

@@ -333,6 +333,22 @@ static void test_raw_sig(void)
 	CU_ASSERT_EQUAL(gp_ecdsa_verify_raw(k, (const uint8_t *)"hello", 5, sig, 64), -EKEYREJECTED);
 }
 
+/* An issuer known only as (identifier, public key), e.g. an X.509 EUM certificate */
+static void test_verify_with_key(void)
+{
+	struct pki p;
+
+	make_pki(&p, "prime256v1");
+	CU_ASSERT_EQUAL(gp_cert_verify_with_key(p.ecasd_c, (const uint8_t *)"EUM-SKI-0001", 12, p.eum, T_2026_06_15), 0);
+	CU_ASSERT_EQUAL(gp_cert_verify_with_key(p.ecasd_c, (const uint8_t *)"EUM-SKI-0002", 12, p.eum, T_2026_06_15),
+			-ENOKEY);
+	CU_ASSERT_EQUAL(gp_cert_verify_with_key(p.ecasd_c, (const uint8_t *)"EUM-SKI-0001", 12, p.ci, T_2026_06_15),
+			-EKEYREJECTED);
+	CU_ASSERT_EQUAL(gp_cert_verify_with_key(p.ecasd_c, (const uint8_t *)"EUM-SKI-0001", 12, p.eum, T_2031_01_01),
+			-EKEYEXPIRED);
+	CU_ASSERT_EQUAL(gp_cert_verify_with_key(p.ecasd_c, NULL, 12, p.eum, T_2031_01_01), -EINVAL);
+}
+
 static const struct test_case gpcert_cases[] = {
 	TEST_CASE(test_build_parse),
 	TEST_CASE(test_chain_ok),
@@ -344,6 +360,7 @@ static const struct test_case gpcert_cases[] = {
 	TEST_CASE(test_parse_rules),
 	TEST_CASE(test_point_checks),
 	TEST_CASE(test_raw_sig),
+	TEST_CASE(test_verify_with_key),
 	TEST_END
 };
 

@@ -126,6 +126,13 @@ bool gp_cert_issued_by(const struct gp_cert *cert, const struct gp_cert *issuer)
 int gp_cert_verify_chain(struct gp_cert *const *chain, size_t n, struct gp_cert *const *anchors, size_t n_anchors,
 			 time_t now);
 
+/*! Verify one certificate against an issuer known only by its identifier and public key, e.g. an EUM or CI
+ *  whose own certificate is X.509 (SGP.02: the identifier is the issuer's SubjectKeyIdentifier).  Checks the
+ *  issuer match (as gp_cert_issued_by()), the signature and the dates.
+ *  \returns 0; -ENOKEY (other issuer); -EKEYREJECTED; -EKEYEXPIRED; -EINVAL. */
+int gp_cert_verify_with_key(const struct gp_cert *cert, const uint8_t *issuer_id, size_t issuer_id_len,
+			    EVP_PKEY *issuer_pub, time_t now);
+
 /*! Public key of a certificate as an EVP_PKEY (caller frees with EVP_PKEY_free()).
  *  \returns 0, -ENOTSUP (unknown curve ref), -EBADMSG (point not on the curve), -ENOMEM. */
 int gp_cert_pubkey(const struct gp_cert *cert, EVP_PKEY **out);

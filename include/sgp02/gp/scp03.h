@@ -96,8 +96,8 @@ int gp_scp03_aes_cbc(bool encrypt, const uint8_t *key, size_t key_len, const uin
 int gp_scp03_kdf(const uint8_t *key, size_t key_len, uint8_t constant, const uint8_t *context, size_t context_len,
 		 unsigned int out_bits, uint8_t *out);
 
-/*! Key check value of an AES key: first 3 bytes of AES-ECB(key, 16 x '01') (GP Card Spec §11.8.2.3.2 for
- *  AES).  \returns 0 or -EINVAL / -EIO. */
+/*! Key check value of an AES key: first 3 bytes of AES-ECB(key, 16 x '01') (GP Card Spec, PUT KEY key check
+ *  value for AES keys; checked against the "scp03_kcv" vectors).  \returns 0 or -EINVAL / -EIO. */
 int gp_scp03_kcv(const uint8_t *key, size_t key_len, uint8_t kcv[3]);
 
 /*! Pad with '80 00..' to a multiple of 16 (GP Card Spec §B.2.3).  buf must have room for len + 16.
