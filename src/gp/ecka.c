@@ -446,6 +446,19 @@ int gp_ecka_receipt(const struct gp_ecka_keys *keys, const uint8_t *a6, size_t a
 	return gp_scp03_cmac2(keys->receipt_key, keys->key_len, a6, a6_len, drtlv, 2 + dr_len, out);
 }
 
+int gp_ecka_keys_to_scp03(const struct gp_ecka_keys *keys, uint8_t kvn, struct gp_scp03_keys *out)
+{
+	if (!keys || !out || keys->n_keys != 3 || keys->key_len > GP_SCP03_MAX_KEY_LEN)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->kvn = kvn;
+	out->key_len = keys->key_len;
+	memcpy(out->enc, keys->key[0], keys->key_len);
+	memcpy(out->mac, keys->key[1], keys->key_len);
+	memcpy(out->dek, keys->key[2], keys->key_len);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* STORE DATA contents */
 

@@ -333,15 +333,14 @@ static void test_keys_feed_scp03(void)
 
 	make_world(&w, GP_CURVE_NIST_P256);
 	run_exchange(&w, &x, 0x0A, GP_ECKA_KU_THREE_KEYS);
-	memset(&k, 0, sizeof(k));
-	k.kvn = x.crt.kvn;
-	k.key_len = 16;
-	memcpy(k.enc, x.card_keys.key[0], 16);
-	memcpy(k.mac, x.card_keys.key[1], 16);
-	memcpy(k.dek, x.card_keys.key[2], 16);
+	CU_ASSERT_EQUAL_FATAL(gp_ecka_keys_to_scp03(&x.card_keys, x.crt.kvn, &k), 0);
+	CU_ASSERT(memcmp(k.mac, x.host_keys.key[1], 16) == 0);
 	l = gp_scp03_init_update_cmd(&host, k.kvn, hc, buf, sizeof(buf));
 	rl = gp_scp03_card_init_update(&card, &k, buf, l, NULL, cc, ctr, resp, sizeof(resp));
 	CU_ASSERT_EQUAL(gp_scp03_parse_init_update_resp(&host, &k, resp, rl), 0);
+	/* a one-key set is not an SCP03 key set */
+	run_exchange(&w, &x, 0x0A, GP_ECKA_KU_ONE_KEY);
+	CU_ASSERT_EQUAL(gp_ecka_keys_to_scp03(&x.card_keys, 0x30, &k), -EINVAL);
 }
 
 static void test_neg_step2(void)

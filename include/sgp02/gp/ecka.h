@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 
 #include <sgp02/gp/gpcert.h>
+#include <sgp02/gp/scp03.h>
 
 /*! Scenario parameter bits (GP Amd E "Table 4-17" as quoted by NJ; digest §9.2) */
 #define GP_ECKA_SCEN_DELETE_KEYS	0x01
@@ -107,6 +108,10 @@ int gp_ecka_derive(const struct gp_ecka_crt *crt, const uint8_t *shs, size_t shs
  *  \returns 0, -EINVAL, -EIO. */
 int gp_ecka_receipt(const struct gp_ecka_keys *keys, const uint8_t *a6, size_t a6_len, const uint8_t *dr,
 		    size_t dr_len, uint8_t out[GP_ECKA_RECEIPT_LEN]);
+
+/*! Turn three derived keys (ENC, MAC, DEK, in that order [INF: order as in NJ]) into an SCP03 key set with the
+ *  CRT's KVN.  \returns 0 or -EINVAL (not three keys). */
+int gp_ecka_keys_to_scp03(const struct gp_ecka_keys *keys, uint8_t kvn, struct gp_scp03_keys *out);
 
 /*! DGI 3A01 { certificate } for STORE DATA (GP DGI length: 1 byte up to 254, else 'FF' + 2 bytes).
  *  \returns the length, -EMSGSIZE, -EINVAL. */
