@@ -32,6 +32,38 @@ static void cmd_roundtrip(void *ctx, const struct ota_rapdu_cmd_script *s)
 	}
 }
 
+/* Split the C-APDUs of a parsed script with a small budget; the chained scripts must carry them all, in order. */
+static void split_check(void *ctx, const struct ota_rapdu_cmd_script *s, size_t budget)
+{
+	struct ota_rapdu_apdu *apdus;
+	struct ota_rapdu_buf *scr;
+	unsigned int i, n = 0, k = 0, ns;
+
+	apdus = talloc_array(ctx, struct ota_rapdu_apdu, s->num_items + 1);
+	if (!apdus)
+		return;
+	for (i = 0; i < s->num_items; i++) {
+		if (s->items[i].type == OTA_RAPDU_CITEM_CAPDU)
+			apdus[n++] = (struct ota_rapdu_apdu){ s->items[i].data, s->items[i].len };
+	}
+	if (!n || ota_rapdu_cmd_split(ctx, apdus, n, OTA_RAPDU_FMT_DEFINITE, budget, false, &scr, &ns) < 0)
+		return;
+	for (i = 0; i < ns; i++) {
+		struct ota_rapdu_cmd_script *p;
+		unsigned int j;
+
+		if (scr[i].len > budget || ota_rapdu_cmd_parse(ctx, scr[i].data, scr[i].len, &p) < 0)
+			abort();
+		for (j = 0; j < p->num_items; j++, k++) {
+			if (k >= n || p->items[j].len != apdus[k].len ||
+			    memcmp(p->items[j].data, apdus[k].data, apdus[k].len))
+				abort();
+		}
+	}
+	if (k != n)
+		abort();
+}
+
 static void resp_roundtrip(void *ctx, const struct ota_rapdu_resp_script *s)
 {
 	struct ota_rapdu_resp_script *s2;
@@ -68,8 +100,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	switch (data[0] & 3) {
 	case 0:
-		if (ota_rapdu_cmd_parse(ctx, data + 1, size - 1, &cs) == 0)
+		if (ota_rapdu_cmd_parse(ctx, data + 1, size - 1, &cs) == 0) {
 			cmd_roundtrip(ctx, cs);
+			split_check(ctx, cs, 8 + (data[0] >> 2) * 4);
+		}
 		break;
 	case 1:
 		if (ota_rapdu_cmd_parse_compact(ctx, data + 1, size - 1, &cs) == 0)
