@@ -612,9 +612,10 @@ int ota_scp80_cmd_unwrap(const struct ota_scp80_keyset *ks, const uint8_t *pkt, 
 	if (rc < 0)
 		return rc;
 
-	/* PCNTR: padding only exists when ciphered, and is shorter than one block */
+	/* PCNTR: ciphered packets pad to less than one block. Some servers pad also without ciphering (to
+	 * 16 octets, for the CC) [impl: Njiwa]; the RC/CC covers it, so accept less than 16 octets there. */
 	data_len = len - CMD_OFF_SIG - sig_len;
-	if (res->pcntr > data_len || (!s.ciphered && res->pcntr) || (s.ciphered && res->pcntr >= block)) {
+	if (res->pcntr > data_len || res->pcntr >= (s.ciphered ? block : 16)) {
 		res->status = s.ciphered ? OTA_SCP80_POR_CIPHERING_ERROR : OTA_SCP80_POR_UNIDENTIFIED_SECURITY_ERROR;
 		return -EBADMSG;
 	}
@@ -778,7 +779,8 @@ int ota_scp80_por_unwrap(const struct ota_scp80_keyset *ks, const uint8_t spi[2]
 	res->status = buf[hl + POR_OFF_STATUS];
 
 	data_len = n - POR_OFF_SIG - sig_len;
-	if (res->pcntr > data_len || (!s.por_ciphered && res->pcntr) || (s.por_ciphered && res->pcntr >= block))
+	/* as for commands: less than a block when ciphered, less than 16 octets otherwise */
+	if (res->pcntr > data_len || res->pcntr >= (s.por_ciphered ? block : 16))
 		return -EBADMSG;
 	/* The PoR must echo the command's counter, otherwise it answers another (or a replayed) command */
 	if (expect_cntr && CRYPTO_memcmp(res->cntr, expect_cntr, 5) != 0)

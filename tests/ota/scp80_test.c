@@ -265,6 +265,25 @@ static void test_aes_kat(void)
 	CU_ASSERT(memcmp(por.data, rdata, rlen) == 0);
 }
 
+/* A server that pads to 16 octets for the CC without ciphering (as Njiwa does): PCNTR 7, covered by the CC.
+ * Computed by the same independent script as test_aes_kat. */
+static void test_aes_cc_padded_unciphered(void)
+{
+	struct ota_scp80_keyset ks;
+	struct ota_scp80_cmd cmd;
+	size_t plen;
+	uint8_t *pkt = test_hex("002815123912120000010000000002073cceb9ac94411eefaa0a220880f28000024f00"
+				"00000000000000", &plen);
+	uint8_t buf[64];
+	uint64_t re = 1;
+
+	aes_keyset(&ks, 16);
+	CU_ASSERT_EQUAL(ota_scp80_cmd_unwrap(&ks, pkt, plen, &re, &cmd, buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL(cmd.pcntr, 7);
+	CU_ASSERT_EQUAL(re, 2);
+	TEST_ASSERT_HEX(cmd.data, cmd.data_len, "aa0a220880f28000024f00");
+}
+
 /*
  * Round trips over every combination
  */
@@ -825,8 +844,11 @@ static void test_por_negative(void)
 		u[1] = 0x71;
 		CU_ASSERT_EQUAL(ota_scp80_por_unwrap(&ks, spi, u, sizeof(u), NULL, &por, buf, sizeof(buf)), 0);
 		CU_ASSERT_EQUAL(por.status, OTA_SCP80_POR_OK);
-		/* PCNTR set without ciphering */
+		/* PCNTR without ciphering (some implementations pad for the CC): stripped; beyond the data: bad */
 		u[14] = 1;
+		CU_ASSERT_EQUAL(ota_scp80_por_unwrap(&ks, spi, u, sizeof(u), NULL, &por, buf, sizeof(buf)), 0);
+		CU_ASSERT_EQUAL(por.data_len, 2);
+		u[14] = 4;
 		CU_ASSERT_EQUAL(ota_scp80_por_unwrap(&ks, spi, u, sizeof(u), NULL, &por, buf, sizeof(buf)), -EBADMSG);
 		u[14] = 0;
 		/* UDH longer than the user data; IE longer than the UDH */
@@ -848,6 +870,7 @@ static const struct test_case vector_cases[] = {
 	TEST_CASE(test_vec_por_none),
 	TEST_CASE(test_vec_por_wrong_cntr),
 	TEST_CASE(test_aes_kat),
+	TEST_CASE(test_aes_cc_padded_unciphered),
 	TEST_END
 };
 
