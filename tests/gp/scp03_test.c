@@ -468,6 +468,35 @@ static void test_card_challenge_vectors(void)
 	}
 }
 
+/* A second, independent known answer: a GlobalPlatformPro trace of a real card (keys 40..4F, KVN 01, i = 70),
+ * as quoted in a public test suite: session keys and the EXTERNAL AUTHENTICATE at security level 01. */
+static void test_gppro_trace(void)
+{
+	struct gp_scp03_keys keys;
+	struct gp_scp03_session s;
+	uint8_t hc[8], out[GP_SCP03_MAX_APDU];
+	size_t len;
+	const uint8_t *iu;
+	unsigned int i;
+	int rc;
+
+	memset(&keys, 0, sizeof(keys));
+	keys.kvn = 0x01;
+	keys.key_len = 16;
+	for (i = 0; i < 16; i++)
+		keys.enc[i] = keys.mac[i] = keys.dek[i] = 0x40 + i;
+	memcpy(hc, test_hex("FE0530CF61BAA9F3", NULL), 8);
+	iu = test_hex("03700000000000000000 01 03 70 83FA042C5C10F778 148C0CAF84B0E110 000002", &len);
+	CU_ASSERT_EQUAL_FATAL(gp_scp03_init_update_cmd(&s, 0x01, hc, out, sizeof(out)), 14);
+	CU_ASSERT_EQUAL_FATAL(gp_scp03_parse_init_update_resp(&s, &keys, iu, len), 0);
+	TEST_ASSERT_HEX(s.s_enc, 16, "7392646744DF8721131C4A995A845BAE");
+	TEST_ASSERT_HEX(s.s_mac, 16, "CD9F750E543E0CF862B0EA73E3812113");
+	TEST_ASSERT_HEX(s.s_rmac, 16, "D1B695D89DE01992B6CB238BDFB006D9");
+	rc = gp_scp03_ext_auth_cmd(&s, 0x01, out, sizeof(out));
+	CU_ASSERT_EQUAL_FATAL(rc, 21);
+	TEST_ASSERT_HEX(out, rc, "84820100107B54E3B21E27DA5FFCA958062C7CA0C5");
+}
+
 static const struct test_case scp03_cases[] = {
 	TEST_CASE(test_kcv),
 	TEST_CASE(test_host_vectors),
@@ -479,6 +508,7 @@ static const struct test_case scp03_cases[] = {
 	TEST_CASE(test_neg_ext_auth),
 	TEST_CASE(test_kdf_and_pad),
 	TEST_CASE(test_card_challenge_vectors),
+	TEST_CASE(test_gppro_trace),
 	TEST_END
 };
 
