@@ -26,10 +26,13 @@
 #include <osmocom/core/application.h>
 
 #include <sgp02/common/logging.h>
+#include <sgp02/common/conn.h>
 #include <sgp02/common/http_server.h>
 #include <sgp02/common/http_client.h>
 
 #include "testlib.h"
+
+static int suite_init(void);
 
 /* ------------------------------------------------------------------ event loop helpers */
 
@@ -838,6 +841,244 @@ static void test_bad_args(void)
 	CU_ASSERT_EQUAL(r.calls, 0);
 }
 
+/* ------------------------------------------------------------------ against our HTTP server (http_server.h) */
+
+/* What the server side saw, and how it answers. */
+struct srv_state {
+	unsigned int requests;
+	bool hold;			/* do not answer */
+	char *peers[TS_MAX_REQS];	/* "ip:port" of the connection of each request */
+	char *identity;			/* verified client identity of the last request */
+	char *ct;
+	size_t body_len;
+};
+
+static void srv_handler(struct http_request *req, void *data)
+{
+	struct srv_state *st = data;
+	const char *ct = http_req_header(req, "Content-Type");
+	const char *id = conn_peer_identity(req->conn);
+
+	if (st->requests < TS_MAX_REQS)
+		st->peers[st->requests] = talloc_strdup(g_test_ctx, conn_peer_name(req->conn));
+	st->requests++;
+	talloc_free(st->identity);
+	talloc_free(st->ct);
+	st->identity = id ? talloc_strdup(g_test_ctx, id) : NULL;
+	st->ct = ct ? talloc_strdup(g_test_ctx, ct) : NULL;
+	st->body_len = req->body_len;
+	if (st->hold)
+		return;
+	http_respond(req, 200, "application/soap+xml; charset=utf-8", NULL, 0, req->body, req->body_len);
+}
+
+/* Number of distinct client connections among the recorded requests. */
+static unsigned int srv_distinct_peers(const struct srv_state *st)
+{
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < st->requests && i < TS_MAX_REQS; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(st->peers[i], st->peers[j]))
+				break;
+		if (j == i)
+			n++;
+	}
+	return n;
+}
+
+static struct http_server *srv_start(struct tls_ctx *tls, struct srv_state *st)
+{
+	struct http_server_cfg cfg = { .addr = "127.0.0.1", .port = 0, .tls = tls };
+	struct http_server *srv = http_server_start(g_test_ctx, &cfg, srv_handler, st);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	CU_ASSERT_FATAL(http_server_port(srv) != 0);
+	return srv;
+}
+
+static void test_server_plain_reuse(void)
+{
+	struct srv_state st = {};
+	struct http_server *srv = srv_start(NULL, &st);
+	struct chain c = { .hc = plain_client(), .want = 5 };
+	unsigned int i;
+
+	c.url = talloc_asprintf(g_test_ctx, "http://127.0.0.1:%u/ES3", http_server_port(srv));
+	CU_ASSERT_EQUAL(http_client_post(c.hc, c.url, "text/plain", NULL, 0, (const uint8_t *)"x", 1, NULL,
+					 chain_cb, &c), 0);
+	CU_ASSERT(run_until(&c.done, 5, 5000));
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(c.status[i], 200);
+	CU_ASSERT_EQUAL(st.requests, 5);
+	CU_ASSERT_EQUAL(srv_distinct_peers(&st), 1);
+	CU_ASSERT_PTR_NULL(st.identity);
+	http_client_free(c.hc);
+	http_server_stop(srv);
+}
+
+/* Test PKI from tests/common/mkcerts.sh, made once per run in a folder of our own. */
+static char g_certs[512];
+
+static const char *cert(const char *name)
+{
+	return talloc_asprintf(g_test_ctx, "%s/%s", g_certs, name);
+}
+
+static int tls_suite_init(void)
+{
+	const char *src = getenv("SGP02_SRCDIR") ? getenv("SGP02_SRCDIR") : SGP02_SRCDIR;
+	const char *build = getenv("SGP02_BUILDDIR") ? getenv("SGP02_BUILDDIR") : SGP02_BUILDDIR;
+	char cmd[1200];
+
+	suite_init();
+	snprintf(g_certs, sizeof(g_certs), "%s/tests/common/certs-httpc", build);
+	snprintf(cmd, sizeof(cmd), "sh '%s/tests/common/mkcerts.sh' '%s'", src, g_certs);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "cannot create the test PKI: %s\n", cmd);
+		return 1;
+	}
+	return 0;
+}
+
+static struct http_server *tls_srv_start(struct srv_state *st)
+{
+	struct tls_ctx *tls = tls_server_ctx_new(g_test_ctx, cert("server.pem"), cert("server.key"), cert("ca.pem"));
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(tls);
+	return srv_start(tls, st);
+}
+
+static struct http_client *tls_client(const char *ca, const char *crt, const char *key)
+{
+	struct http_client_cfg cfg = {
+		.ca_file = ca ? cert(ca) : NULL,
+		.cert_file = crt ? cert(crt) : NULL,
+		.key_file = key ? cert(key) : NULL,
+		.timeout_ms = 3000,
+		.connect_timeout_ms = 2000,
+	};
+	struct http_client *hc = http_client_alloc(g_test_ctx, &cfg);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(hc);
+	return hc;
+}
+
+static char *tls_url(struct http_server *srv, const char *path)
+{
+	return talloc_asprintf(g_test_ctx, "https://127.0.0.1:%u%s", http_server_port(srv), path);
+}
+
+static void test_mtls_roundtrip_reuse(void)
+{
+	struct srv_state st = {};
+	struct http_server *srv = tls_srv_start(&st);
+	struct chain c = { .hc = tls_client("ca.pem", "client.pem", "client.key"), .want = 5 };
+	struct result r = {};
+	unsigned int i;
+
+	CU_ASSERT_EQUAL(http_client_post(c.hc, tls_url(srv, "/ES2"), "application/soap+xml; charset=utf-8", NULL, 0,
+					 (const uint8_t *)"<a/>", 4, NULL, result_cb, &r), 0);
+	CU_ASSERT(run_until(&r.calls, 1, 5000));
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_STRING_EQUAL(r.ct ? r.ct : "", "application/soap+xml; charset=utf-8");
+	CU_ASSERT(r.len == 4 && r.body && !memcmp(r.body, "<a/>", 4));
+	/* the server verified our certificate */
+	CU_ASSERT_STRING_EQUAL(st.identity ? st.identity : "", "operator1");
+	CU_ASSERT_STRING_EQUAL(st.ct ? st.ct : "", "application/soap+xml; charset=utf-8");
+
+	/* five more, each posted from the previous one's callback: one TLS connection for all six */
+	c.url = tls_url(srv, "/ES2");
+	CU_ASSERT_EQUAL(http_client_post(c.hc, c.url, "text/plain", NULL, 0, (const uint8_t *)"x", 1, NULL,
+					 chain_cb, &c), 0);
+	CU_ASSERT(run_until(&c.done, 5, 5000));
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(c.status[i], 200);
+	CU_ASSERT_EQUAL(st.requests, 6);
+	CU_ASSERT_EQUAL(srv_distinct_peers(&st), 1);
+	http_client_free(c.hc);
+	http_server_stop(srv);
+}
+
+/* One request that must fail the TLS handshake (or the first read after it, with TLS 1.3). */
+static void tls_expect_fail(const char *ca, const char *crt, const char *key)
+{
+	struct srv_state st = {};
+	struct http_server *srv = tls_srv_start(&st);
+	struct http_client *hc = tls_client(ca, crt, key);
+	struct result r = {};
+
+	CU_ASSERT_EQUAL(http_client_post(hc, tls_url(srv, "/ES2"), "text/plain", NULL, 0, NULL, 0, NULL,
+					 result_cb, &r), 0);
+	CU_ASSERT(run_until(&r.calls, 1, 5000));
+	CU_ASSERT_EQUAL(r.calls, 1);
+	if (r.status != -EPROTO)
+		fprintf(stderr, "expected -EPROTO, got %d\n", r.status);
+	CU_ASSERT_EQUAL(r.status, -EPROTO);
+	/* the handler never saw a request */
+	CU_ASSERT_EQUAL(st.requests, 0);
+	http_client_free(hc);
+	http_server_stop(srv);
+}
+
+static void test_mtls_no_client_cert(void)
+{
+	tls_expect_fail("ca.pem", NULL, NULL);
+}
+
+static void test_mtls_rogue_client_cert(void)
+{
+	tls_expect_fail("ca.pem", "rogue.pem", "rogue.key");
+}
+
+static void test_tls_wrong_ca(void)
+{
+	/* the server's certificate does not verify against the CA we trust */
+	tls_expect_fail("rogue-ca.pem", "client.pem", "client.key");
+}
+
+static void test_tls_no_verify(void)
+{
+	/* no CA configured (tests only): the server is not verified, our certificate still counts */
+	struct srv_state st = {};
+	struct http_server *srv = tls_srv_start(&st);
+	struct http_client *hc = tls_client(NULL, "client.pem", "client.key");
+	struct result r = {};
+
+	CU_ASSERT_EQUAL(http_client_post(hc, tls_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
+					 result_cb, &r), 0);
+	CU_ASSERT(run_until(&r.calls, 1, 5000));
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_STRING_EQUAL(st.identity ? st.identity : "", "operator1");
+	http_client_free(hc);
+	http_server_stop(srv);
+}
+
+static void test_tls_timeout_and_cancel(void)
+{
+	/* the server holds the request: a short per-request timeout fires; a second one is cancelled */
+	struct srv_state st = { .hold = true };
+	struct http_server *srv = tls_srv_start(&st);
+	struct http_client *hc = tls_client("ca.pem", "client.pem", "client.key");
+	struct http_client_req_opts opts = { .timeout_ms = 300 };
+	struct result r = {}, r2 = {};
+
+	CU_ASSERT_EQUAL(http_client_post(hc, tls_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
+					 result_cb, &r), 0);
+	CU_ASSERT(run_until(&r.calls, 1, 5000));
+	CU_ASSERT_EQUAL(r.status, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(st.requests, 1);
+	CU_ASSERT_EQUAL(http_client_post(hc, tls_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
+					 result_cb, &r2), 0);
+	CU_ASSERT(run_until(&st.requests, 2, 5000));
+	http_client_free(hc);
+	CU_ASSERT_EQUAL(r2.calls, 1);
+	CU_ASSERT_EQUAL(r2.status, -ECANCELED);
+	/* let the server notice the closed connections before it stops */
+	run_for(50);
+	http_server_stop(srv);
+}
+
 /* ------------------------------------------------------------------ suites */
 
 static int suite_init(void)
@@ -874,8 +1115,20 @@ static const struct test_case plain_cases[] = {
 	TEST_END
 };
 
+static const struct test_case server_cases[] = {
+	TEST_CASE(test_server_plain_reuse),
+	TEST_CASE(test_mtls_roundtrip_reuse),
+	TEST_CASE(test_mtls_no_client_cert),
+	TEST_CASE(test_mtls_rogue_client_cert),
+	TEST_CASE(test_tls_wrong_ca),
+	TEST_CASE(test_tls_no_verify),
+	TEST_CASE(test_tls_timeout_and_cancel),
+	TEST_END
+};
+
 static const struct test_suite suites[] = {
 	{ "http_client", suite_init, NULL, plain_cases },
+	{ "http_client_server", tls_suite_init, NULL, server_cases },
 	{ NULL, NULL, NULL, NULL }
 };
 
