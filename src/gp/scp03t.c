@@ -247,6 +247,48 @@ int gp_scp03t_split(void *ctx, struct gp_scp03_session *s, const uint8_t *pkg, s
 	return 0;
 }
 
+int gp_scp03t_batch(void *ctx, const struct gp_scp03t_tlv *tlvs, size_t n, size_t max_len,
+		    struct gp_scp03t_tlv **batches, size_t *n_batches)
+{
+	struct gp_scp03t_tlv *arr;
+	size_t i, nb = 0, cur = 0;
+
+	if (!tlvs || !batches || !n_batches || n == 0 || max_len == 0)
+		return -EINVAL;
+	/* first pass: count */
+	for (i = 0; i < n; i++) {
+		if (!tlvs[i].data || tlvs[i].len == 0)
+			return -EINVAL;
+		if (tlvs[i].len > max_len)
+			return -EMSGSIZE;
+		if (cur == 0 || cur + tlvs[i].len > max_len) {
+			nb++;
+			cur = 0;
+		}
+		cur += tlvs[i].len;
+	}
+	arr = talloc_zero_array(ctx, struct gp_scp03t_tlv, nb);
+	if (!arr)
+		return -ENOMEM;
+	nb = 0;
+	cur = 0;
+	for (i = 0; i < n; i++) {
+		if (i == 0 || arr[nb - 1].len + tlvs[i].len > max_len) {
+			arr[nb].data = talloc_size(arr, max_len);
+			if (!arr[nb].data) {
+				talloc_free(arr);
+				return -ENOMEM;
+			}
+			nb++;
+		}
+		memcpy(arr[nb - 1].data + arr[nb - 1].len, tlvs[i].data, tlvs[i].len);
+		arr[nb - 1].len += tlvs[i].len;
+	}
+	*batches = arr;
+	*n_batches = nb;
+	return 0;
+}
+
 int gp_scp03t_unprotect_resp(struct gp_scp03_session *s, const uint8_t *tlv, size_t len, uint8_t *out,
 			     size_t out_size)
 {

@@ -346,6 +346,40 @@ static void test_state_and_keys(void)
 	}
 }
 
+/* SendData batching: TLVs are kept whole, in order, and the card accepts the batches one by one */
+static void test_batching(void)
+{
+	struct gp_scp03_keys k;
+	struct gp_scp03_session s;
+	struct gp_scp03t_card *c;
+	struct gp_scp03t_tlv *tlvs, *b;
+	size_t plen, n, nb, i, rl, gl, total = 0;
+	uint8_t *prof = load_profile(&plen), *resp;
+
+	keys_default(&k);
+	c = gp_scp03t_card_alloc(g_test_ctx, &k, g_aid, sizeof(g_aid), 1);
+	open_channel(&s, c, &k, 0x33);
+	CU_ASSERT_EQUAL_FATAL(gp_scp03t_split(g_test_ctx, &s, prof, plen, 1000, &tlvs, &n), 0);
+	CU_ASSERT_EQUAL(gp_scp03t_batch(g_test_ctx, tlvs, n, 1000, &b, &nb), -EMSGSIZE);
+	CU_ASSERT_EQUAL_FATAL(gp_scp03t_batch(g_test_ctx, tlvs, n, 3500, &b, &nb), 0);
+	/* 12385 bytes: 12 segments of 1000 (protected: 86 82 03F8 + 1008 + 8 = 1020 bytes) and one of 385 (412):
+	 * three full ones per 3500-byte batch, the short last one fits into the fourth batch */
+	CU_ASSERT_EQUAL(n, 13);
+	CU_ASSERT_EQUAL(tlvs[0].len, 1020);
+	CU_ASSERT_EQUAL(nb, 4);
+	for (i = 0; i < nb; i++) {
+		CU_ASSERT(b[i].len <= 3500);
+		total += b[i].len;
+		CU_ASSERT_EQUAL_FATAL(gp_scp03t_card_process(c, b[i].data, b[i].len, &resp, &rl), 0);
+	}
+	for (i = 0; i < n; i++)
+		total -= tlvs[i].len;
+	CU_ASSERT_EQUAL(total, 0);
+	CU_ASSERT(memcmp(gp_scp03t_card_profile(c, &gl), prof, plen) == 0);
+	CU_ASSERT_EQUAL(gl, plen);
+	CU_ASSERT_EQUAL(gp_scp03t_batch(g_test_ctx, tlvs, 0, 3500, &b, &nb), -EINVAL);
+}
+
 static const struct test_case scp03t_cases[] = {
 	TEST_CASE(test_profile_roundtrip),
 	TEST_CASE(test_batches),
@@ -353,6 +387,7 @@ static const struct test_case scp03t_cases[] = {
 	TEST_CASE(test_response_wrap),
 	TEST_CASE(test_tamper),
 	TEST_CASE(test_state_and_keys),
+	TEST_CASE(test_batching),
 	TEST_END
 };
 

@@ -69,6 +69,13 @@ int gp_scp03t_protect(struct gp_scp03_session *s, const uint8_t *seg, size_t seg
 int gp_scp03t_split(void *ctx, struct gp_scp03_session *s, const uint8_t *pkg, size_t len, size_t seg_max,
 		    struct gp_scp03t_tlv **tlvs, size_t *n);
 
+/*! Group protected TLVs, in order, into ES3.SendData payloads of at most max_len bytes each (a TLV is never
+ *  split across two payloads: SGP.02 v4 forbids breaking one ES8 command across transports, digest §9.4).
+ *  \returns 0 with *batches (talloc array, child of ctx) and *n_batches; -EMSGSIZE if one TLV alone exceeds
+ *  max_len; -EINVAL; -ENOMEM. */
+int gp_scp03t_batch(void *ctx, const struct gp_scp03t_tlv *tlvs, size_t n, size_t max_len,
+		    struct gp_scp03t_tlv **batches, size_t *n_batches);
+
 /*! Check the card's answer to the last command: '85'/'86' with no data, or with (encrypted) data and an R-MAC.
  *  Plain response data (e.g. a DER EUICCResponse) goes to out.
  *  \returns the plain length (0 for '86 00'); -EREMOTEIO ('9Fxx'); -EBADMSG; -EKEYREJECTED; -EMSGSIZE. */
