@@ -91,6 +91,18 @@ uint64_t ota_scp80_cntr_get(const uint8_t cntr[5])
 	return v;
 }
 
+int ota_scp80_cntr_next(uint64_t *stored, uint8_t cntr[5])
+{
+	if (!stored || !cntr)
+		return -EINVAL;
+	/* TS 102 225 §5.1.1: the counter never wraps; at its maximum the key set is exhausted */
+	if (*stored >= OTA_SCP80_CNTR_MAX)
+		return -ERANGE;
+	(*stored)++;
+	ota_scp80_cntr_put(cntr, *stored);
+	return 0;
+}
+
 void ota_scp80_cntr_put(uint8_t cntr[5], uint64_t val)
 {
 	int i;
@@ -578,7 +590,7 @@ int ota_scp80_cmd_unwrap(const struct ota_scp80_keyset *ks, const uint8_t *pkt, 
 		return -EBADMSG;
 	if (buf_size < len)
 		return -EMSGSIZE;
-	memcpy(buf, pkt, len);
+	memmove(buf, pkt, len);
 
 	if (s.ciphered) {
 		rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, &sel);
@@ -754,7 +766,7 @@ int ota_scp80_por_unwrap(const struct ota_scp80_keyset *ks, const uint8_t spi[2]
 	memcpy(res->tar, p + POR_OFF_TAR, 3);
 	if (buf_size < ud_len)
 		return -EMSGSIZE;
-	memcpy(buf, ud, ud_len);
+	memmove(buf, ud, ud_len);
 
 	if (s.por_ciphered) {
 		rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, &sel);

@@ -434,6 +434,67 @@ static void test_por_roundtrip_all(void)
 	CU_ASSERT_EQUAL(checked, ARRAY_SIZE(algos) * 2 * ARRAY_SIZE(integs) * 2 * 3 * ARRAY_SIZE(data_lens) * 3);
 }
 
+/* The whole exchange for the full cross product of both SPI octets and every algorithm: the server builds the
+ * command, the card opens it (counter rules applied) and answers with a PoR as SPI2 asks, the server checks
+ * the PoR against the command's counter. */
+static void test_exchange_cross_product(void)
+{
+	uint8_t data[64], pkt[200], buf[200], ud[200];
+	unsigned int a, spi1, spi2, checked = 0, n = 0;
+
+	for (a = 0; a < sizeof(data); a++)
+		data[a] = 0xc0 + a;
+	for (a = 0; a < ARRAY_SIZE(algos); a++)
+	for (spi1 = 0; spi1 < 0x20; spi1++)
+	for (spi2 = 0; spi2 < 0x40; spi2++) {
+		const uint8_t spi[2] = { spi1, spi2 };
+		struct ota_scp80_keyset ks;
+		struct ota_scp80_cmd cmd;
+		struct ota_scp80_por por;
+		struct ota_scp80_spi s;
+		uint8_t cntr[5];
+		uint64_t server_cntr = 99, card_cntr = 99;
+		size_t len = n++ % sizeof(data);
+		int plen, rlen, rc;
+
+		ota_scp80_spi_decode(spi, &s);
+		/* DS and the reserved PoR value are not supported; RC in SPI1 and SPI2 would need different KIDs */
+		if (s.integ == OTA_SCP80_INTEG_DS || s.por_integ == OTA_SCP80_INTEG_DS || s.por == 3)
+			continue;
+		if ((s.integ == OTA_SCP80_INTEG_RC && s.por_integ == OTA_SCP80_INTEG_CC) ||
+		    (s.integ == OTA_SCP80_INTEG_CC && s.por_integ == OTA_SCP80_INTEG_RC))
+			continue;
+		make_keyset(&ks, &algos[a],
+			    (s.integ == OTA_SCP80_INTEG_RC || s.por_integ == OTA_SCP80_INTEG_RC) ? 0x5 : 0);
+		CU_ASSERT_EQUAL(ota_scp80_cntr_next(&server_cntr, cntr), 0);
+		plen = ota_scp80_cmd_build(&ks, spi, tar_b00000, cntr, data, len, pkt, sizeof(pkt));
+		CU_ASSERT(plen > 0);
+		if (plen <= 0)
+			continue;
+		rc = ota_scp80_cmd_unwrap(&ks, pkt, plen, &card_cntr, &cmd, buf, sizeof(buf));
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT(cmd.data_len == len && (len == 0 || memcmp(cmd.data, data, len) == 0));
+		CU_ASSERT_EQUAL(card_cntr, (s.cntr >= OTA_SCP80_CNTR_HIGHER) ? 100 : 99);
+		/* replaying it fails exactly when the SPI asks for replay protection */
+		rc = ota_scp80_cmd_unwrap(&ks, pkt, plen, &card_cntr, &cmd, buf, sizeof(buf));
+		CU_ASSERT_EQUAL(rc, s.cntr >= OTA_SCP80_CNTR_HIGHER ? -ERANGE : 0);
+		if (s.por == OTA_SCP80_POR_NONE)
+			continue;
+		/* (cmd was overwritten by the failed replay: use the values of the first opening) */
+		rlen = ota_scp80_por_build(&ks, spi, tar_b00000, cntr, OTA_SCP80_POR_OK, data, len, ud, sizeof(ud));
+		CU_ASSERT(rlen > 0);
+		if (rlen <= 0)
+			continue;
+		rc = ota_scp80_por_unwrap(&ks, spi, ud, rlen, cntr, &por, buf, sizeof(buf));
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT(por.data_len == len && (len == 0 || memcmp(por.data, data, len) == 0));
+		checked++;
+	}
+	/* 6 algorithms x (SPI1: 4 counter x 2 cipher x 3 integrity) x (SPI2 with PoR: 2 x 2 x 3 x 2), minus RC/CC
+	 * mixes */
+	CU_ASSERT(checked > 1000);
+}
+
 /* SPI bytes round trip through the decoded struct for every value of the defined bits. */
 static void test_spi_codec(void)
 {
@@ -472,6 +533,40 @@ static void test_cntr_helpers(void)
 	CU_ASSERT_EQUAL(ota_scp80_cntr_get(c), 0x0102030405ULL);
 	ota_scp80_cntr_put(c, OTA_SCP80_CNTR_MAX);
 	CU_ASSERT_EQUAL(ota_scp80_cntr_get(c), OTA_SCP80_CNTR_MAX);
+	{
+		uint64_t stored = 0x00000000ff;
+
+		CU_ASSERT_EQUAL(ota_scp80_cntr_next(&stored, c), 0);
+		CU_ASSERT_EQUAL(stored, 0x100);
+		TEST_ASSERT_HEX(c, 5, "0000000100");
+		stored = OTA_SCP80_CNTR_MAX - 1;
+		CU_ASSERT_EQUAL(ota_scp80_cntr_next(&stored, c), 0);
+		TEST_ASSERT_HEX(c, 5, "ffffffffff");
+		CU_ASSERT_EQUAL(ota_scp80_cntr_next(&stored, c), -ERANGE);
+		CU_ASSERT_EQUAL(stored, OTA_SCP80_CNTR_MAX);
+		CU_ASSERT_EQUAL(ota_scp80_cntr_next(NULL, c), -EINVAL);
+	}
+}
+
+/* The working buffer may be the packet itself. */
+static void test_unwrap_in_place(void)
+{
+	struct ota_scp80_keyset ks;
+	struct ota_scp80_cmd cmd;
+	struct ota_scp80_por por;
+	const uint8_t spi[2] = { 0x16, 0x39 };
+	uint8_t pkt[64];
+	int len;
+
+	aes_keyset(&ks, 16);
+	len = ota_scp80_cmd_build(&ks, spi, tar_b00000, cntr0, apdu_select_mf, 7, pkt, sizeof(pkt));
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL(ota_scp80_cmd_unwrap(&ks, pkt, len, NULL, &cmd, pkt, sizeof(pkt)), 0);
+	CU_ASSERT(cmd.data_len == 7 && memcmp(cmd.data, apdu_select_mf, 7) == 0);
+	len = ota_scp80_por_build(&ks, spi, tar_b00000, cntr0, 0, apdu_select_mf, 7, pkt, sizeof(pkt));
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL(ota_scp80_por_unwrap(&ks, spi, pkt, len, cntr0, &por, pkt, sizeof(pkt)), 0);
+	CU_ASSERT(por.data_len == 7 && memcmp(por.data, apdu_select_mf, 7) == 0);
 }
 
 static void test_status_names(void)
@@ -877,9 +972,11 @@ static const struct test_case vector_cases[] = {
 static const struct test_case roundtrip_cases[] = {
 	TEST_CASE(test_spi_codec),
 	TEST_CASE(test_cntr_helpers),
+	TEST_CASE(test_unwrap_in_place),
 	TEST_CASE(test_status_names),
 	TEST_CASE(test_cmd_roundtrip_all),
 	TEST_CASE(test_por_roundtrip_all),
+	TEST_CASE(test_exchange_cross_product),
 	TEST_END
 };
 

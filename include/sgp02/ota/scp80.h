@@ -141,6 +141,9 @@ const char *ota_scp80_por_status_name(uint8_t status);
 uint64_t ota_scp80_cntr_get(const uint8_t cntr[5]);
 /*! Store a number (<= OTA_SCP80_CNTR_MAX; higher bits are dropped) as a 5-octet counter. */
 void ota_scp80_cntr_put(uint8_t cntr[5], uint64_t val);
+/*! Server side: take the next counter for a command. Increments \a stored and writes it to \a cntr.
+ *  \returns 0, -ERANGE (the counter is at its maximum: the key set must be replaced), -EINVAL. */
+int ota_scp80_cntr_next(uint64_t *stored, uint8_t cntr[5]);
 
 /*! Build a complete command packet (CPL..end), TS 102 225 §5.1, TS 31.115 §4.
  *  The CC/RC covers CPL..PCNTR and the data including padding; then CNTR..padding is ciphered (IV zero).
@@ -169,9 +172,12 @@ int ota_scp80_cmd_peek(const uint8_t *pkt, size_t len, struct ota_scp80_cmd *hdr
  *  \param[in,out] re_cntr the counter stored in the receiving entity, or NULL to skip counter checks. With SPI
  *                 counter mode "higher" / "exactly +1" it is checked and, on success only, set to the packet's
  *                 counter. A stored value of OTA_SCP80_CNTR_MAX means "blocked".
- *  \param[out] res header fields, counter and data; res->status holds the PoR status code also on failure
- *  \param[out] buf working buffer of at least \a len octets; res->data points into it
- *  \returns 0, -EBADMSG (malformed, wrong CHL, ciphertext not block aligned, bad PCNTR), -EMSGSIZE (CPL beyond
+ *  \param[out] res header fields, counter and data. On failure res->status holds the PoR status code to answer
+ *              with, and the fields read so far stay set (spi, kic, kid, tar; cntr once deciphered) so that the
+ *              card can build its PoR; data is NULL then.
+ *  \param[out] buf working buffer of at least \a len octets (may be \a pkt itself); res->data points into it
+ *  \returns 0, -EBADMSG (malformed, wrong CHL, ciphertext not block aligned, PCNTR beyond the data or not
+ *           shorter than a cipher block, or than 16 octets without ciphering), -EMSGSIZE (CPL beyond
  *           the buffer, or \a buf too small), -EKEYREJECTED (RC/CC mismatch), -ERANGE (counter too low, too
  *           high or blocked), -ENOKEY (KIc/KID byte differs from the keyset's), -ENOTSUP, -EINVAL. */
 int ota_scp80_cmd_unwrap(const struct ota_scp80_keyset *ks, const uint8_t *pkt, size_t len, uint64_t *re_cntr,
@@ -196,8 +202,8 @@ int ota_scp80_por_build(const struct ota_scp80_keyset *ks, const uint8_t spi[2],
  *             is part of the RC/CC input.
  *  \param[in] expect_cntr the command's counter; the PoR must echo it (-ERANGE otherwise). NULL: not checked.
  *  \param[out] res decoded fields; res->data points into \a buf
- *  \param[out] buf working buffer of at least \a ud_len octets
- *  \returns 0, -EBADMSG (malformed, no IEI 71, wrong RHL, bad padding), -EMSGSIZE (RPL beyond the buffer or
+ *  \param[out] buf working buffer of at least \a ud_len octets (may be \a ud itself)
+ *  \returns 0, -EBADMSG (malformed, no IEI 71, wrong RHL, bad PCNTR as for commands), -EMSGSIZE (RPL beyond the buffer or
  *           \a buf too small), -EKEYREJECTED (RC/CC mismatch), -ERANGE (CNTR is not the expected one),
  *           -ENOTSUP, -EINVAL. */
 int ota_scp80_por_unwrap(const struct ota_scp80_keyset *ks, const uint8_t spi[2], const uint8_t *ud,
