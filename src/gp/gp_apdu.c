@@ -435,6 +435,8 @@ const char *gp_sw_name(uint16_t sw)
 		return "wrong length";
 	case 0x6982:
 		return "security status not satisfied";
+	case 0x6310:
+		return "more data available";
 	}
 	if ((sw & 0xff00) == 0x6100 || (sw & 0xff00) == 0x9F00)
 		return "response data available";
@@ -443,7 +445,8 @@ const char *gp_sw_name(uint16_t sw)
 
 int gp_sw_to_errno(uint16_t sw)
 {
-	if (sw == 0x9000 || (sw & 0xff00) == 0x6100 || (sw & 0xff00) == 0x9F00)
+	/* 6310: GET STATUS has more entries (GP Card Spec §11.4), fetch them with P2 "next" */
+	if (sw == 0x9000 || sw == 0x6310 || (sw & 0xff00) == 0x6100 || (sw & 0xff00) == 0x9F00)
 		return 0;
 	switch (sw) {
 	case 0x6A88:

@@ -202,6 +202,8 @@ static void test_sw(void)
 	CU_ASSERT_STRING_EQUAL(gp_sw_name(0x1234), "unknown status");
 	CU_ASSERT_EQUAL(gp_sw_to_errno(0x9000), 0);
 	CU_ASSERT_EQUAL(gp_sw_to_errno(0x9F10), 0);
+	CU_ASSERT_EQUAL(gp_sw_to_errno(0x6310), 0);
+	CU_ASSERT_STRING_EQUAL(gp_sw_name(0x6310), "more data available");
 	CU_ASSERT_EQUAL(gp_sw_to_errno(0x6A88), -ENOENT);
 	CU_ASSERT_EQUAL(gp_sw_to_errno(0x6A82), -ENOENT);
 	CU_ASSERT_EQUAL(gp_sw_to_errno(0x6985), -EPERM);

@@ -119,7 +119,7 @@ int gp_apdu_get_data(struct gp_capdu *c, uint16_t tag, const uint8_t *tag_list, 
 int gp_rapdu_split(const uint8_t *rapdu, size_t len, const uint8_t **data, size_t *data_len, uint16_t *sw);
 /*! Name of a status word per SGP.02 usage (e.g. 6A88 "referenced data not found"); "unknown status". */
 const char *gp_sw_name(uint16_t sw);
-/*! Map a status word to an errno: 0 for 9000, 61xx, 9Fxx; -ENOENT 6A88/6A82; -EPERM 6985;
+/*! Map a status word to an errno: 0 for 9000, 6310 (more data), 61xx, 9Fxx; -ENOENT 6A88/6A82; -EPERM 6985;
  *  -EACCES 69E1 (POL1); -EINVAL 6A80; -ENOSPC 6A84; -EIO 6581; -ENOTSUP 9484; -EKEYREJECTED 9485;
  *  -EPROTO otherwise. */
 int gp_sw_to_errno(uint16_t sw);
