@@ -83,10 +83,24 @@ static int saip_list(void *ctx, const char *path)
 	}
 	while ((rc = gp_saip_next(pkg, len, &off, i, &pe)) > 0) {
 		printf("%3u %-22s tag=%-4X len=%-6zu", pe.index, pe.name, pe.tag, pe.len);
-		if (pe.type == GP_SAIP_PE_HEADER)
+		if (pe.type == GP_SAIP_PE_HEADER) {
+			unsigned int b;
+			const char *sep = " services=";
+
 			printf(" version=%u.%u iccid=%s profileType=\"%s\"", hdr.major, hdr.minor, hdr.iccid,
 			       hdr.profile_type);
-		else if (pe.identification >= 0)
+			for (b = 0; b < 32; b++) {
+				const char *sn = gp_saip_service_name(b);
+
+				if (!(hdr.services & (1u << b)))
+					continue;
+				if (sn)
+					printf("%s%s", sep, sn);
+				else
+					printf("%s#%u", sep, b);
+				sep = ",";
+			}
+		} else if (pe.identification >= 0)
 			printf(" id=%d%s", pe.identification, pe.mandated ? " mandated" : "");
 		printf("\n");
 		i++;

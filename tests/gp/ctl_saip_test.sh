@@ -57,6 +57,13 @@ for name in ts48v7-SAIP2.3_BERTLV_SUCI ts48v7-SAIP2.3_BERTLV_SUCI_NoRAMRFM \
 	else
 		fail "$name: header line lacks iccid=$iccid / profileType=\"$ptype\""
 	fi
+	# mandatory services, in ServicesList order as in the value notation
+	services=$(sed -n '/eUICC-Mandatory-services {/,/}/s/^ *\([a-z0-9-]*\) NULL,*$/\1/p' "$TMP/txt" | paste -sd, -)
+	if [ -n "$services" ] && grep -q "^  0 header .* services=$services\$" "$TMP/out"; then
+		ok "$name: mandatory services $services"
+	else
+		fail "$name: header line lacks services=$services"
+	fi
 done
 
 # not a SAIP package: text, binary junk, empty file, missing file, a package that does not start with a header,

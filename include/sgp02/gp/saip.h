@@ -150,7 +150,8 @@ int gp_saip_iccid_decode(const uint8_t *in, size_t in_len, bool swapped, char *o
 int gp_saip_imsi_encode(const char *imsi, uint8_t out[9]);
 /*! Decode EF.IMSI contents. \returns number of digits, -EBADMSG if malformed, -EINVAL. */
 int gp_saip_imsi_decode(const uint8_t *in, size_t in_len, char *out, size_t out_size);
-/*! Encode a PIN/PUK (1..8 ASCII digits) as the 8-byte value padded with FF (TS 102 221 §9.5.1).
+/*! Encode a PIN/PUK (1..8 ASCII digits) as the 8-byte value padded with FF (TS 102 221 PIN coding,
+ *  as in the TS.48 packages: 30303030FFFFFFFF).
  *  \returns 0 or -EINVAL. */
 int gp_saip_pin_encode(const char *digits, uint8_t out[8]);
 
