@@ -38,6 +38,9 @@ struct txt_profile {
 	char pe_name[MAX_PES][32];
 	int pe_id[MAX_PES];
 	char profile_type[128];
+	char services[32][40];		/* eUICC-Mandatory-services names */
+	unsigned int n_services;
+	unsigned int n_gfste;
 	char iccid[32];
 	char ef_iccid[32];
 	char ef_imsi[32];
@@ -109,6 +112,7 @@ static bool starts(const char *s, const char *word)
 static void parse_txt(const char *text, struct txt_profile *p)
 {
 	char line[512], comp[64] = "", last_ref_name[64] = "";
+	bool in_services = false, in_gfste = false;
 	unsigned int kid = 0, kvn = 0;
 	const char *s = text;
 
@@ -162,6 +166,23 @@ static void parse_txt(const char *text, struct txt_profile *p)
 			}
 			if (starts(t, "iccid"))
 				hstring(t, p->iccid, sizeof(p->iccid));
+			if (in_services && *t == '}')
+				in_services = false;
+			if (in_services && strstr(t, " NULL") && p->n_services < 32) {
+				size_t nl = strcspn(t, " ");
+
+				memcpy(p->services[p->n_services], t, nl < 39 ? nl : 39);
+				p->services[p->n_services][nl < 39 ? nl : 39] = '\0';
+				p->n_services++;
+			}
+			if (starts(t, "eUICC-Mandatory-services"))
+				in_services = true;
+			if (in_gfste && *t == '}')
+				in_gfste = false;
+			if (in_gfste && *t == '{')
+				p->n_gfste++;
+			if (starts(t, "eUICC-Mandatory-GFSTEList"))
+				in_gfste = true;
 		}
 		if (starts(t, "fillFileContent") && !strcmp(p->pe_name[cur], "mf") && !strcmp(comp, "ef-iccid") &&
 		    !p->ef_iccid[0])
@@ -279,7 +300,22 @@ static void check_package(const char *name)
 	CU_ASSERT_STRING_EQUAL(hdr.iccid, "89000123456789012341");
 	CU_ASSERT(hdr.services & (1u << 1));	/* usim */
 	CU_ASSERT(hdr.services & (1u << 17));	/* usim-test-algorithm */
+	CU_ASSERT_EQUAL(hdr.n_gfste, tp->n_gfste);
 	CU_ASSERT_EQUAL(hdr.n_gfste, 11);
+	/* the services bitmask names exactly the services of the value notation, in order */
+	{
+		unsigned int b, k = 0;
+
+		for (b = 0; b < 32; b++) {
+			if (!(hdr.services & (1u << b)))
+				continue;
+			CU_ASSERT_FATAL(k < tp->n_services);
+			CU_ASSERT_STRING_EQUAL(gp_saip_service_name(b), tp->services[k]);
+			k++;
+		}
+		CU_ASSERT_EQUAL(k, tp->n_services);
+		CU_ASSERT(k >= 7);
+	}
 
 	/* ICCID in EF.ICCID agrees with the header once un-swapped */
 	CU_ASSERT_EQUAL(gp_saip_find(pkg, len, GP_SAIP_F_EF_ICCID, 0, &it), 0);
