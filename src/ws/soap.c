@@ -28,6 +28,8 @@
 struct ws_handler {
 	ws_handler_cb cb;
 	void *data;
+	ws_filler_cb fill;
+	void *fill_data;
 };
 
 struct ws_service {
@@ -195,6 +197,20 @@ int ws_service_set_handler(struct ws_service *svc, const char *op_name, ws_handl
 		if (!strcmp(svc->ops[i].name, op_name)) {
 			svc->handlers[i].cb = cb;
 			svc->handlers[i].data = data;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int ws_service_set_filler(struct ws_service *svc, const char *op_name, ws_filler_cb cb, void *data)
+{
+	unsigned int i;
+
+	for (i = 0; i < svc->num_ops; i++) {
+		if (!strcmp(svc->ops[i].name, op_name)) {
+			svc->handlers[i].fill = cb;
+			svc->handlers[i].fill_data = data;
 			return 0;
 		}
 	}
@@ -639,10 +655,16 @@ int ws_request_finish(struct ws_request *req)
 
 int ws_request_finish_status(struct ws_request *req, const struct ws_status *st)
 {
-	if (req->op->mep != WS_MEP_ONEWAY && !ws_resp_begin(req, st)) {
-		if (!req->finished)
-			ws_request_finish(req);
-		return -ENOMEM;
+	struct ws_handler *hd = &req->svc->handlers[req->op - req->svc->ops];
+
+	if (req->op->mep != WS_MEP_ONEWAY) {
+		if (!ws_resp_begin(req, st)) {
+			if (!req->finished)
+				ws_request_finish(req);
+			return -ENOMEM;
+		}
+		if (hd->fill)
+			hd->fill(req, req->resp, hd->fill_data);
 	}
 	return ws_request_finish(req);
 }

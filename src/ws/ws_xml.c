@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <talloc.h>
 #include <libxml/parser.h>
@@ -182,6 +183,10 @@ struct ws_schema *ws_schema_load(void *ctx, const char *xsd_path)
 
 	if (!xsd_path)
 		return NULL;
+	if (access(xsd_path, R_OK) < 0) {
+		LOGP(DWS, LOGL_ERROR, "schema %s: %s\n", xsd_path, strerror(errno));
+		return NULL;
+	}
 	xmlInitParser();
 	s = talloc_zero(ctx, struct ws_schema);
 	if (!s)

@@ -161,6 +161,15 @@ typedef int (*ws_handler_cb)(struct ws_request *req, void *data);
 /*! Register the handler of operation \a op_name. \returns 0, -ENOENT (no such operation). */
 int ws_service_set_handler(struct ws_service *svc, const char *op_name, ws_handler_cb cb, void *data);
 
+/*! Completes a status-only response that the core or ws_request_finish_status() builds (e.g. EXPIRED) with the
+ *  elements the schema makes mandatory even on failure: ES3-CreateISDPResponse/Isd-p-aid,
+ *  ES7-CreateAdditionalKeySetResponse/DerivationRandom+Receipt, ES7-AuthenticateSMSRResponse/RandomChallenge.
+ *  \a resp already holds ProcessingStart/End and FunctionExecutionStatus; append after them. */
+typedef void (*ws_filler_cb)(struct ws_request *req, xmlNodePtr resp, void *data);
+
+/*! Register the filler of operation \a op_name. \returns 0, -ENOENT (no such operation). */
+int ws_service_set_filler(struct ws_service *svc, const char *op_name, ws_filler_cb cb, void *data);
+
 /*! Plug the duplicate-detection store (ws_store.h); without one, duplicates are not detected. */
 void ws_service_set_store(struct ws_service *svc, const struct ws_store_ops *ops, void *store);
 
@@ -263,7 +272,8 @@ xmlNodePtr ws_xml_add_text(xmlNodePtr parent, const char *name, const char *text
  *  and free the request. \returns 0 or -errno (the request is freed either way). */
 int ws_request_finish(struct ws_request *req);
 
-/*! Finish with just a status (ws_resp_begin() + ws_request_finish()), e.g. FAILED or EXPIRED. */
+/*! Finish with just a status (ws_resp_begin(), the operation's filler if any, ws_request_finish()), e.g. FAILED
+ *  or EXPIRED. */
 int ws_request_finish_status(struct ws_request *req, const struct ws_status *st);
 
 /*! The transport is gone (connection closed before a synchronous answer): the done callback is not called any
