@@ -319,7 +319,10 @@ static bool hc_req_finish(struct hc_req *req, int status, const char *content_ty
 	talloc_steal(NULL, req);
 
 	hc->gone = &gone;
-	req->cb(status, content_type, req->rx ? req->rx : empty, req->rx_len, req->data);
+	if (status < 0)		/* no answer: nothing partial is handed over */
+		req->cb(status, NULL, NULL, 0, req->data);
+	else
+		req->cb(status, content_type, req->rx ? req->rx : empty, req->rx_len, req->data);
 	if (!gone)
 		hc->gone = NULL;
 	talloc_free(req);

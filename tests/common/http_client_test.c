@@ -275,8 +275,8 @@ static int tconn_cb(struct osmo_fd *ofd, unsigned int what)
 	if (what & OSMO_FD_WRITE) {
 		/* generate more of an endless chunked body when the queue is empty */
 		if (tc->out_off == tc->out_len && tc->big_left) {
-			static char chunk[65536 + 16];
-			size_t n = 65536, hl;
+			static char chunk[(1 << 20) + 16];
+			size_t n = 1 << 20, hl;
 
 			hl = snprintf(chunk, 16, "%zx\r\n", n);
 			memset(chunk + hl, 'x', n);
@@ -510,6 +510,48 @@ static void test_parallel_conn_limit(void)
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(srv->requests, 5);
 	CU_ASSERT(srv->accepted >= 1 && srv->accepted <= 2);
+	http_client_free(hc);
+	talloc_free(srv);
+}
+
+static unsigned int g_many_done;
+
+static void many_cb(int status, const char *content_type, const uint8_t *body, size_t len, void *data)
+{
+	g_many_done++;
+	result_cb(status, content_type, body, len, data);
+}
+
+static void test_many_concurrent(void)
+{
+	/* 200 requests at once on a client limited to 4 connections per host: all answered, few connections */
+	struct http_client_cfg cfg = { .timeout_ms = 10000, .max_conns_per_host = 4 };
+	struct http_client *hc = http_client_alloc(g_test_ctx, &cfg);
+	struct tsrv *srv = tsrv_start(NULL, 0);
+	struct result r[200] = {};
+	unsigned int i, done = 0, ok = 0;
+
+	for (i = 0; i < 200; i++) {
+		char body[16];
+		int n = snprintf(body, sizeof(body), "req%u", i);
+
+		CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, (uint8_t *)body, n,
+						 NULL, many_cb, &r[i]), 0);
+	}
+	CU_ASSERT_EQUAL(http_client_pending(hc), 200);
+	g_many_done = 0;
+	CU_ASSERT(run_until(&g_many_done, 200, 10000));
+	CU_ASSERT_EQUAL(http_client_pending(hc), 0);
+	for (i = 0; i < 200; i++) {
+		char body[16];
+		int n = snprintf(body, sizeof(body), "req%u", i);
+
+		done += r[i].calls;
+		ok += r[i].status == 200 && r[i].len == (size_t)n && !memcmp(r[i].body, body, n);
+	}
+	CU_ASSERT_EQUAL(done, 200);
+	CU_ASSERT_EQUAL(ok, 200);
+	CU_ASSERT(srv->accepted >= 1 && srv->accepted <= 4);
 	http_client_free(hc);
 	talloc_free(srv);
 }
@@ -1037,6 +1079,22 @@ static void test_tls_wrong_ca(void)
 	tls_expect_fail("rogue-ca.pem", "client.pem", "client.key");
 }
 
+static void test_tls_hostname(void)
+{
+	/* verification by name: "localhost" is in the server certificate's subjectAltName */
+	struct srv_state st = {};
+	struct http_server *srv = tls_srv_start(&st);
+	struct http_client *hc = tls_client("ca.pem", "client.pem", "client.key");
+	struct result r = {};
+	char *url = talloc_asprintf(g_test_ctx, "https://localhost:%u/ES4", http_server_port(srv));
+
+	CU_ASSERT_EQUAL(http_client_post(hc, url, "text/plain", NULL, 0, NULL, 0, NULL, result_cb, &r), 0);
+	CU_ASSERT(run_until(&r.calls, 1, 5000));
+	CU_ASSERT_EQUAL(r.status, 200);
+	http_client_free(hc);
+	http_server_stop(srv);
+}
+
 static void test_tls_no_verify(void)
 {
 	/* no CA configured (tests only): the server is not verified, our certificate still counts */
@@ -1099,6 +1157,7 @@ static const struct test_case plain_cases[] = {
 	TEST_CASE(test_post_roundtrip),
 	TEST_CASE(test_keepalive_reuse),
 	TEST_CASE(test_parallel_conn_limit),
+	TEST_CASE(test_many_concurrent),
 	TEST_CASE(test_timeout),
 	TEST_CASE(test_refused),
 	TEST_CASE(test_retry_then_success),
@@ -1121,6 +1180,7 @@ static const struct test_case server_cases[] = {
 	TEST_CASE(test_mtls_no_client_cert),
 	TEST_CASE(test_mtls_rogue_client_cert),
 	TEST_CASE(test_tls_wrong_ca),
+	TEST_CASE(test_tls_hostname),
 	TEST_CASE(test_tls_no_verify),
 	TEST_CASE(test_tls_timeout_and_cancel),
 	TEST_END
