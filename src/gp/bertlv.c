@@ -426,6 +426,64 @@ int gp_tlv_builder_finish(struct gp_tlv_builder *b)
 	return (int)b->len;
 }
 
+/* ---- DER re-encoding ---- */
+
+static int to_der(struct gp_tlv_builder *b, const uint8_t *buf, size_t len, unsigned int depth_left)
+{
+	struct gp_tlv t;
+	size_t off = 0;
+	int rc;
+
+	if (depth_left == 0)
+		return -ELOOP;
+	while ((rc = gp_tlv_next(buf, len, &off, &t)) > 0) {
+		if (!t.constructed) {
+			rc = gp_tlv_put(b, t.tag, t.val, t.len);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		rc = gp_tlv_open(b, t.tag);
+		if (rc == -ELOOP)
+			return -ELOOP;
+		if (rc < 0)
+			return rc;
+		if (t.len) {
+			rc = to_der(b, t.val, t.len, depth_left - 1);
+			if (rc < 0)
+				return rc;
+		}
+		rc = gp_tlv_close(b);
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+int gp_tlv_to_der(void *ctx, const uint8_t *buf, size_t len, unsigned int max_depth, uint8_t **out, size_t *out_len)
+{
+	struct gp_tlv_builder b;
+	int rc;
+
+	if ((!buf && len) || !out || !out_len)
+		return -EINVAL;
+	if (max_depth > GP_TLV_MAX_DEPTH)
+		max_depth = GP_TLV_MAX_DEPTH;
+	rc = gp_tlv_builder_init(&b, ctx);
+	if (rc < 0)
+		return rc;
+	rc = to_der(&b, buf, len, max_depth);
+	if (rc == 0)
+		rc = gp_tlv_builder_finish(&b);
+	if (rc < 0) {
+		talloc_free(b.data);
+		return rc;
+	}
+	*out = b.data;
+	*out_len = b.len;
+	return 0;
+}
+
 /* ---- splice ---- */
 
 int gp_tlv_splice(void *ctx, const uint8_t *buf, size_t len, const size_t *offs, unsigned int depth,

@@ -1,6 +1,7 @@
 /* libFuzzer target: BER-TLV parser, validator, path lookup, splice, and the GP response parsers.
- * Invariants checked (abort on violation): a DER-valid input re-encodes byte for byte; splicing a
- * value with itself reproduces the input; a splice result is valid again. */
+ * Invariants checked (abort on violation): a DER-valid input re-encodes byte for byte; BER input
+ * converts to DER with the same structure; splicing a value with itself reproduces the input; a
+ * splice result is valid again. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (gp_tlv_validate(data, size, true, GP_TLV_MAX_DEPTH) >= 0)
 		check_reencode(data, size);
+	{
+		/* BER -> DER normalisation keeps the structure and yields strict DER */
+		int ber = gp_tlv_validate(data, size, false, GP_TLV_MAX_DEPTH);
+		uint8_t *der;
+		size_t der_len;
+		int rc = gp_tlv_to_der(ctx, data, size, GP_TLV_MAX_DEPTH, &der, &der_len);
+
+		if ((ber >= 0) != (rc == 0))
+			abort();
+		if (rc == 0 && (gp_tlv_validate(der, der_len, true, GP_TLV_MAX_DEPTH) != ber || der_len > size))
+			abort();
+	}
 	gp_tlv_find_path(data, size, path, 2, &t, NULL);
 	path[0] = 0xBF30;
 	path[1] = 0xFF21;

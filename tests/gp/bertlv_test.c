@@ -455,6 +455,31 @@ static void test_splice(void)
 	CU_ASSERT_EQUAL(gp_tlv_splice(g_test_ctx, b, n, offs, 2, NULL, 0, &out, &on), -EINVAL);
 }
 
+static void test_to_der(void)
+{
+	size_t n, on;
+	uint8_t *b, *out;
+
+	b = test_hex("A0 81 08 80 81 03 AABBCC A1 00 9F70 82 00 01 07 5A 01 01", &n);
+	CU_ASSERT_EQUAL(gp_tlv_validate(b, n, true, 4), -EBADMSG);
+	CU_ASSERT_EQUAL(gp_tlv_to_der(g_test_ctx, b, n, 4, &out, &on), 0);
+	TEST_ASSERT_HEX(out, on, "A0 07 80 03 AABBCC A1 00 9F70 01 07 5A 01 01");
+	CU_ASSERT_EQUAL(gp_tlv_validate(out, on, true, 4), 5);
+	/* already DER: unchanged */
+	b = test_hex(g_nested, &n);
+	CU_ASSERT_EQUAL(gp_tlv_to_der(g_test_ctx, b, n, 4, &out, &on), 0);
+	CU_ASSERT_EQUAL(on, n);
+	CU_ASSERT_EQUAL(memcmp(out, b, n), 0);
+	/* errors */
+	b = test_hex("A0 04 A1 02 A2 00", &n);
+	CU_ASSERT_EQUAL(gp_tlv_to_der(g_test_ctx, b, n, 2, &out, &on), -ELOOP);
+	CU_ASSERT_EQUAL(gp_tlv_to_der(g_test_ctx, b, n, 3, &out, &on), 0);
+	b = test_hex("A0 05 80 05 01", &n);
+	CU_ASSERT_EQUAL(gp_tlv_to_der(g_test_ctx, b, n, 3, &out, &on), -EMSGSIZE);
+	CU_ASSERT_EQUAL(gp_tlv_to_der(g_test_ctx, b, 2, 3, &out, &on), -EMSGSIZE);
+	CU_ASSERT_EQUAL(gp_tlv_to_der(g_test_ctx, NULL, 2, 3, &out, &on), -EINVAL);
+}
+
 static const struct test_case tlv_cases[] = {
 	TEST_CASE(test_tags),
 	TEST_CASE(test_lengths),
@@ -468,6 +493,7 @@ static const struct test_case tlv_cases[] = {
 	TEST_CASE(test_builder),
 	TEST_CASE(test_builder_errors),
 	TEST_CASE(test_splice),
+	TEST_CASE(test_to_der),
 	TEST_END
 };
 

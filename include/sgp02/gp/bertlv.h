@@ -114,6 +114,12 @@ int gp_tlv_close(struct gp_tlv_builder *b);
 /*! Finish: all TLVs must be closed. \returns encoded length (>= 0) or the sticky negative errno. */
 int gp_tlv_builder_finish(struct gp_tlv_builder *b);
 
+/*! Re-encode a sequence of BER-TLVs with minimal (DER) lengths, recursing into constructed TLVs up to
+ *  max_depth levels. Tags and primitive values are copied unchanged.
+ *  \param[out] out talloc'd on ctx \param[out] out_len its length.
+ *  \returns 0; parse errors as gp_tlv_validate() (-ELOOP beyond max_depth); -ENOMEM; -EINVAL. */
+int gp_tlv_to_der(void *ctx, const uint8_t *buf, size_t len, unsigned int max_depth, uint8_t **out, size_t *out_len);
+
 /*! Replace the value of a nested TLV and re-encode the lengths of all enclosing TLVs.
  *  \param offs offsets (from buf) of the TLV chain, outermost first, as filled by gp_tlv_find_path();
  *  offs[depth-1] is the TLV whose value is replaced; each must lie inside the previous one's value.
