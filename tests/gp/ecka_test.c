@@ -12,6 +12,7 @@
 #include <sgp02/gp/ecka.h>
 #include <sgp02/gp/gpcert.h>
 #include <sgp02/gp/scp03.h>
+#include <sgp02/gp/scp03t.h>
 
 #include "testlib.h"
 
@@ -343,6 +344,43 @@ static void test_keys_feed_scp03(void)
 	CU_ASSERT_EQUAL(gp_ecka_keys_to_scp03(&x.card_keys, 0x30, &k), -EINVAL);
 }
 
+/* End to end as in SGP.02 §3.1.2-§3.1.3: key establishment, then the SCP03t download of a TS.48 profile with
+ * the new key set (SM-DP keys from the host side, ISD-P keys from the card side). */
+static void test_download_with_new_keys(void)
+{
+	struct world w;
+	struct exchange x;
+	struct gp_scp03_keys dp_keys, isdp_keys;
+	struct gp_scp03_session s;
+	struct gp_scp03t_card *card;
+	struct gp_scp03t_tlv *tlvs;
+	uint8_t hc[8] = { 0xC0, 0xFF, 0xEE }, cmd[32], *resp, *prof;
+	size_t rl, plen, n, i, got;
+	char path[512];
+	int l;
+
+	make_world(&w, GP_CURVE_BRAINPOOL_P256R1);
+	run_exchange(&w, &x, 0x0A, GP_ECKA_KU_THREE_KEYS);
+	CU_ASSERT_EQUAL_FATAL(gp_ecka_keys_to_scp03(&x.host_keys, x.crt.kvn, &dp_keys), 0);
+	CU_ASSERT_EQUAL_FATAL(gp_ecka_keys_to_scp03(&x.card_keys, x.card_crt.kvn, &isdp_keys), 0);
+	card = gp_scp03t_card_alloc(g_test_ctx, &isdp_keys, (const uint8_t *)"\xA0\x00\x00\x05\x59\x10\x10\xFF\xFF"
+				    "\xFF\xFF\x89\x00\x00\x10\x00", 16, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(card);
+	l = gp_scp03t_init_update(&s, dp_keys.kvn, 0, hc, cmd, sizeof(cmd));
+	CU_ASSERT_EQUAL_FATAL(gp_scp03t_card_process(card, cmd, l, &resp, &rl), 0);
+	CU_ASSERT_EQUAL_FATAL(gp_scp03t_process_iu_resp(&s, &dp_keys, resp, rl), 0);
+	l = gp_scp03t_ext_auth(&s, 0x33, cmd, sizeof(cmd));
+	CU_ASSERT_EQUAL_FATAL(gp_scp03t_card_process(card, cmd, l, &resp, &rl), 0);
+	snprintf(path, sizeof(path), "%s/vectors/profiles/ts48v7-SAIP2.3_NoBERTLV.der", test_shared_dir());
+	prof = test_read_file(path, &plen);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(prof);
+	CU_ASSERT_EQUAL_FATAL(gp_scp03t_split(g_test_ctx, &s, prof, plen, GP_SCP03T_SEG_DEFAULT, &tlvs, &n), 0);
+	for (i = 0; i < n; i++)
+		CU_ASSERT_EQUAL_FATAL(gp_scp03t_card_process(card, tlvs[i].data, tlvs[i].len, &resp, &rl), 0);
+	CU_ASSERT(memcmp(gp_scp03t_card_profile(card, &got), prof, plen) == 0);
+	CU_ASSERT_EQUAL(got, plen);
+}
+
 static void test_neg_step2(void)
 {
 	struct world w, other;
@@ -482,6 +520,7 @@ static const struct test_case ecka_cases[] = {
 	TEST_CASE(test_full_exchange),
 	TEST_CASE(test_key_layout),
 	TEST_CASE(test_keys_feed_scp03),
+	TEST_CASE(test_download_with_new_keys),
 	TEST_CASE(test_neg_step2),
 	TEST_CASE(test_neg_receipt),
 	TEST_CASE(test_neg_step1),
