@@ -21,6 +21,8 @@
 #include <curl/curl.h>
 #include <talloc.h>
 #include <osmocom/core/linuxlist.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/stats.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
@@ -43,8 +45,45 @@
 #define HTTP_CLIENT_DEF_RETRIES		5
 #define HTTP_CLIENT_DEF_BACKOFF_MS	1000
 
+enum hc_ctr {
+	HC_CTR_REQUESTS,
+	HC_CTR_ANSWER_OK,
+	HC_CTR_ANSWER_4XX,
+	HC_CTR_ANSWER_5XX,
+	HC_CTR_NO_ANSWER,
+	HC_CTR_TIMEOUTS,
+	HC_CTR_TLS_FAILS,
+	HC_CTR_TOO_BIG,
+	HC_CTR_RETRIES,
+	HC_CTR_CANCELLED,
+};
+
+static const struct rate_ctr_desc hc_ctr_desc[] = {
+	[HC_CTR_REQUESTS] = { "requests", "Requests accepted by http_client_post()" },
+	[HC_CTR_ANSWER_OK] = { "answers:ok", "Transfers answered with 1xx-3xx" },
+	[HC_CTR_ANSWER_4XX] = { "answers:4xx", "Transfers answered with a 4xx client error" },
+	[HC_CTR_ANSWER_5XX] = { "answers:5xx", "Transfers answered with a 5xx server error" },
+	[HC_CTR_NO_ANSWER] = { "no_answer", "Transfers that ended without an HTTP answer" },
+	[HC_CTR_TIMEOUTS] = { "timeouts", "Transfers that timed out (connect or whole request)" },
+	[HC_CTR_TLS_FAILS] = { "tls_failures", "Transfers that failed in TLS (certificate, handshake)" },
+	[HC_CTR_TOO_BIG] = { "too_big", "Answers refused for exceeding the body size bound" },
+	[HC_CTR_RETRIES] = { "retries", "Retries scheduled (HTTP_CLIENT_RETRY)" },
+	[HC_CTR_CANCELLED] = { "cancelled", "Requests cancelled because the client was freed" },
+};
+
+static const struct rate_ctr_group_desc hc_ctrg_desc = {
+	.group_name_prefix = "http_client",
+	.group_description = "Outgoing HTTP(S) requests",
+	.class_id = OSMO_STATS_CLASS_GLOBAL,
+	.num_ctr = ARRAY_SIZE(hc_ctr_desc),
+	.ctr_desc = hc_ctr_desc,
+};
+
+static unsigned int g_hc_instance;
+
 struct http_client {
 	CURLM *multi;
+	struct rate_ctr_group *ctrs;
 	/* curl's single timeout (CURLMOPT_TIMERFUNCTION) */
 	struct osmo_timer_list timer;
 	/* struct hc_sock: sockets curl asked us to watch */
@@ -103,6 +142,12 @@ struct hc_req {
 	LOGP(DHTTP, lvl, "http-client #%u POST %s: " fmt, (req)->id, (req)->log_url, ## args)
 
 static bool hc_check_done(struct http_client *hc);
+
+static void hc_ctr_inc(struct http_client *hc, enum hc_ctr c)
+{
+	if (hc->ctrs)
+		rate_ctr_inc(rate_ctr_group_get_ctr(hc->ctrs, c));
+}
 
 /* ------------------------------------------------------------------ curl <-> osmo_fd / osmo_timer */
 
@@ -363,12 +408,17 @@ static bool hc_req_done(struct hc_req *req, CURLcode res)
 			LOGREQ(req, LOGL_NOTICE, "invalid status %ld\n", code);
 			status = -EIO;
 			retryable = true;
+			hc_ctr_inc(req->hc, HC_CTR_NO_ANSWER);
 		} else {
 			retryable = status >= 500;
+			hc_ctr_inc(req->hc, status >= 500 ? HC_CTR_ANSWER_5XX
+					    : status >= 400 ? HC_CTR_ANSWER_4XX : HC_CTR_ANSWER_OK);
 			LOGREQ(req, status >= 400 ? LOGL_NOTICE : LOGL_DEBUG, "%d, %zu bytes\n", status, req->rx_len);
 		}
 	} else {
 		status = hc_map_error(req, res, &retryable);
+		hc_ctr_inc(req->hc, status == -ETIMEDOUT ? HC_CTR_TIMEOUTS : status == -EPROTO ? HC_CTR_TLS_FAILS
+				    : status == -EMSGSIZE ? HC_CTR_TOO_BIG : HC_CTR_NO_ANSWER);
 		LOGREQ(req, LOGL_NOTICE, "failed: %s (%s)\n", req->errbuf[0] ? req->errbuf : curl_easy_strerror(res),
 		       strerror(-status));
 	}
@@ -383,6 +433,7 @@ static bool hc_req_done(struct hc_req *req, CURLcode res)
 		if (delay > HTTP_CLIENT_MAX_BACKOFF_MS)
 			delay = HTTP_CLIENT_MAX_BACKOFF_MS;
 		req->attempt++;
+		hc_ctr_inc(req->hc, HC_CTR_RETRIES);
 		LOGREQ(req, LOGL_NOTICE, "will retry (%u/%u) in %lu ms\n", req->attempt, req->max_retries, delay);
 		req->rx_len = 0;
 		req->rx_too_big = false;
@@ -438,6 +489,7 @@ static int http_client_destructor(struct http_client *hc)
 			req->in_multi = false;
 		}
 		LOGREQ(req, LOGL_INFO, "cancelled (client freed)\n");
+		hc_ctr_inc(hc, HC_CTR_CANCELLED);
 		req->cb(-ECANCELED, NULL, NULL, 0, req->data);
 		talloc_free(req);
 	}
@@ -447,6 +499,9 @@ static int http_client_destructor(struct http_client *hc)
 	llist_for_each_entry_safe(hs, hs2, &hc->socks, list)
 		hc_sock_free(hs);
 	osmo_timer_del(&hc->timer);
+	if (hc->ctrs)
+		rate_ctr_group_free(hc->ctrs);
+	hc->ctrs = NULL;
 	if (hc->gone)
 		*hc->gone = true;
 	curl_global_cleanup();
@@ -486,6 +541,10 @@ struct http_client *http_client_alloc(void *ctx, const struct http_client_cfg *c
 	if (cfg->cert_file && !(hc->cert_file = talloc_strdup(hc, cfg->cert_file)))
 		goto err;
 	if (cfg->key_file && !(hc->key_file = talloc_strdup(hc, cfg->key_file)))
+		goto err;
+
+	hc->ctrs = rate_ctr_group_alloc(hc, &hc_ctrg_desc, g_hc_instance++);
+	if (!hc->ctrs)
 		goto err;
 
 	hc->multi = curl_multi_init();
@@ -743,6 +802,7 @@ int http_client_post(struct http_client *hc, const char *url, const char *conten
 	req->in_multi = true;
 	llist_add_tail(&req->list, &hc->reqs);
 	hc->num_reqs++;
+	hc_ctr_inc(hc, HC_CTR_REQUESTS);
 	LOGREQ(req, LOGL_DEBUG, "%zu bytes%s\n", len, req->retry ? " (with retries)" : "");
 	return 0;
 

@@ -23,6 +23,7 @@
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/logging.h>
+#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/application.h>
 
 #include <sgp02/common/logging.h>
@@ -592,6 +593,25 @@ static void test_refused(void)
 	CU_ASSERT_EQUAL(r.calls, 1);
 }
 
+static int find_hc_group(struct rate_ctr_group *grp, void *data)
+{
+	struct rate_ctr_group **found = data;
+
+	if (!strcmp(grp->desc->group_name_prefix, "http_client"))
+		*found = grp;
+	return 0;
+}
+
+/* Value of counter \a idx (in the order of http_client.c's table) of the only live client. */
+static uint64_t hc_ctr(unsigned int idx)
+{
+	struct rate_ctr_group *grp = NULL;
+
+	rate_ctr_for_each_group(find_hc_group, &grp);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(grp);
+	return rate_ctr_group_get_ctr(grp, idx)->current;
+}
+
 static void test_retry_then_success(void)
 {
 	static const struct tsrv_step steps[] = { { TS_ANSWER, 503 }, { TS_ANSWER, 503 }, { TS_ANSWER, 200 } };
@@ -615,6 +635,12 @@ static void test_retry_then_success(void)
 	CU_ASSERT(d1 >= 59 && d1 < 1000);
 	CU_ASSERT(d2 >= 119 && d2 < 1500);
 	CU_ASSERT(d2 > d1);
+	/* counters: requests, answers:ok, answers:4xx, answers:5xx, ..., retries (index 8) */
+	CU_ASSERT_EQUAL(hc_ctr(0), 1);
+	CU_ASSERT_EQUAL(hc_ctr(1), 1);
+	CU_ASSERT_EQUAL(hc_ctr(2), 0);
+	CU_ASSERT_EQUAL(hc_ctr(3), 2);
+	CU_ASSERT_EQUAL(hc_ctr(8), 2);
 	http_client_free(hc);
 	talloc_free(srv);
 }
