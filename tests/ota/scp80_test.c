@@ -284,6 +284,31 @@ static void test_aes_cc_padded_unciphered(void)
 	TEST_ASSERT_HEX(cmd.data, cmd.data_len, "aa0a220880f28000024f00");
 }
 
+/* RC known answers computed by an independent script: CRC-32 with Python's zlib.crc32 (as pySim does), CRC-16
+ * with an ISO/IEC 13239 (X.25) routine checked against its standard check value 906E for "123456789".
+ * The CRC-16 octet order (most significant first) is our reading [INF]. */
+static void test_rc_kat(void)
+{
+	struct ota_scp80_keyset ks;
+	struct ota_scp80_cmd cmd;
+	const uint8_t spi[2] = { 0x11, 0x21 };
+	const uint8_t cntr1[5] = { 0, 0, 0, 0, 1 };
+	uint8_t out[64], buf[64];
+	int len;
+
+	aes_keyset(&ks, 16);
+	ks.kid = 0x15;
+	len = ota_scp80_cmd_build(&ks, spi, tar_b00000, cntr1, apdu_select_mf, 7, out, sizeof(out));
+	CU_ASSERT_EQUAL_FATAL(len, 27);
+	TEST_ASSERT_HEX(out, len, "00191111211215b000000000000001007e04880c00a40000023f00");
+	CU_ASSERT_EQUAL(ota_scp80_cmd_unwrap(&ks, out, len, NULL, &cmd, buf, sizeof(buf)), 0);
+	ks.kid = 0x11;
+	len = ota_scp80_cmd_build(&ks, spi, tar_b00000, cntr1, apdu_select_mf, 7, out, sizeof(out));
+	CU_ASSERT_EQUAL_FATAL(len, 25);
+	TEST_ASSERT_HEX(out, len, "00170f11211211b000000000000001008ce000a40000023f00");
+	CU_ASSERT_EQUAL(ota_scp80_cmd_unwrap(&ks, out, len, NULL, &cmd, buf, sizeof(buf)), 0);
+}
+
 /*
  * Round trips over every combination
  */
@@ -966,6 +991,7 @@ static const struct test_case vector_cases[] = {
 	TEST_CASE(test_vec_por_wrong_cntr),
 	TEST_CASE(test_aes_kat),
 	TEST_CASE(test_aes_cc_padded_unciphered),
+	TEST_CASE(test_rc_kat),
 	TEST_END
 };
 
