@@ -40,14 +40,14 @@
 
 /* Timers of this module (osmo_tdef so that a daemon can expose them on the VTY later). */
 static struct osmo_tdef conn_tdefs[] = {
-	{ .T = -1, .default_val = 2000, .unit = OSMO_TDEF_MS,
+	{ .T = -1, .default_val = 2000, .val = 2000, .unit = OSMO_TDEF_MS,
 	  .desc = "Lingering close: after our FIN/close_notify, read and discard what the peer still sends for "
 		  "at most this long, so that unread input does not turn our close into a reset that destroys "
 		  "the last answer in flight" },
-	{ .T = -2, .default_val = 30000, .unit = OSMO_TDEF_MS,
+	{ .T = -2, .default_val = 30000, .val = 30000, .unit = OSMO_TDEF_MS,
 	  .desc = "conn_close() without a conn_set_timeout(): give up flushing the queue after this long "
 		  "without progress" },
-	{ .T = -3, .default_val = 100, .unit = OSMO_TDEF_MS,
+	{ .T = -3, .default_val = 100, .val = 100, .unit = OSMO_TDEF_MS,
 	  .desc = "Listener: pause accepting for this long when out of file descriptors or memory" },
 	{}
 };
@@ -685,6 +685,7 @@ static bool conn_step(struct conn *c)
 static int conn_fd_cb(struct osmo_fd *ofd, unsigned int what)
 {
 	struct conn *c = ofd->data;
+
 
 	if (c->state == CONN_ST_CONNECTING && !(what & OSMO_FD_WRITE) && !c->connect_err)
 		return 0;
