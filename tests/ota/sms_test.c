@@ -358,6 +358,20 @@ static void test_tpdu_submit_vector(void)
 	CU_ASSERT_EQUAL(t.vp_len, 1);
 	CU_ASSERT_EQUAL(t.vp[0], 0xa7);
 	CU_ASSERT_EQUAL(t.ud_len, 140);
+	/* its UDH: application port addressing (IEI 05) and part 1 of 2 of an 8-bit concatenation */
+	{
+		struct ota_sms_udh udh;
+		struct ota_sms_concat c;
+		const struct ota_sms_ie *ie;
+
+		CU_ASSERT_EQUAL(ota_sms_udh_parse(t.ud, t.ud_len, &udh), 12);
+		CU_ASSERT_EQUAL(udh.num_ie, 2);
+		ie = ota_sms_udh_find(&udh, 0x05);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(ie);
+		TEST_ASSERT_HEX(ie->val, ie->len, "23f423f4");
+		CU_ASSERT_EQUAL(ota_sms_udh_concat(&udh, &c), 1);
+		CU_ASSERT(c.ref == 1 && c.total == 2 && c.seq == 1 && !c.ref16);
+	}
 }
 
 static void test_tpdu_deliver_vector(void)
