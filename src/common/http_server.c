@@ -307,6 +307,7 @@ static void hs_set_reading(struct hs_conn *hc, bool on)
 	if (!hc->conn || hc->reading == on)
 		return;
 	hc->reading = on;
+	LOGP(DHTTP, LOGL_DEBUG, "%s: %s reading\n", hc->peer, on ? "resume" : "pause");
 	conn_set_reading(hc->conn, on);
 }
 
@@ -469,7 +470,7 @@ static void hs_process(struct hs_conn *hc);
 
 /* The answer to hc->req has been queued (or could not be): free the request, go on with the
  * connection. Called with hc->busy held. */
-static void hs_req_finished(struct hs_req *r)
+static void hs_req_finished(struct hs_req *r, int rc)
 {
 	struct hs_conn *hc = r->hc;
 	bool close = !r->keep_alive || r->close_delimited;
@@ -479,6 +480,12 @@ static void hs_req_finished(struct hs_req *r)
 	talloc_free(r);
 	if (hc->dead)
 		return;
+	if (rc < 0) {
+		/* the conn failed the write and is ending itself: parse nothing more, closed() follows */
+		osmo_timer_del(&hc->timer);
+		hc->state = HC_CLOSING;
+		return;
+	}
 	if (close) {
 		hs_close(hc);
 		return;
@@ -592,7 +599,7 @@ int http_respond(struct http_request *req, int status, const char *content_type,
 	hc->busy++;
 	r->state = RQ_WRITING;
 	rc = hs_write_full(r, status, content_type, extra, num_extra, body, len);
-	hs_req_finished(r);
+	hs_req_finished(r, rc);
 	hs_conn_put(hc);
 	return bad ? bad : rc;
 }
@@ -614,8 +621,7 @@ int http_respond_start(struct http_request *req, int status, const char *content
 		     status, r->pub.method, r->pub.path);
 		hc->busy++;
 		r->state = RQ_WRITING;
-		hs_write_full(r, 500, NULL, NULL, 0, NULL, 0);
-		hs_req_finished(r);
+		hs_req_finished(r, hs_write_full(r, 500, NULL, NULL, 0, NULL, 0));
 		hs_conn_put(hc);
 		return -EINVAL;
 	}
@@ -641,7 +647,7 @@ int http_respond_start(struct http_request *req, int status, const char *content
 	if (rc == 0 && hc->dead)
 		rc = -ENOTCONN;
 	if (rc < 0) {
-		hs_req_finished(r);
+		hs_req_finished(r, rc);
 		hs_conn_put(hc);
 		return rc;
 	}
@@ -679,7 +685,7 @@ int http_respond_chunk(struct http_request *req, const uint8_t *buf, size_t len)
 		rc = -ENOTCONN;
 	if (rc < 0) {
 		/* the connection is lost; the request is finished (the caller learns it from rc) */
-		hs_req_finished(r);
+		hs_req_finished(r, rc);
 		hs_conn_put(hc);
 		return rc;
 	}
@@ -703,7 +709,7 @@ int http_respond_end(struct http_request *req)
 		rc = conn_write(hc->conn, "0\r\n\r\n", 5);	/* last-chunk, no trailer */
 	if (rc == 0 && hc->dead)
 		rc = -ENOTCONN;
-	hs_req_finished(r);
+	hs_req_finished(r, rc);
 	hs_conn_put(hc);
 	return rc;
 }

@@ -66,7 +66,7 @@ static unsigned long now_ms(void)
 
 /* ------------------------------------------------------------------ test client */
 
-#define TC_MAX_RESP 128
+#define TC_MAX_RESP 512
 
 struct tresp {
 	int status;
@@ -465,6 +465,17 @@ static void handler(struct http_request *req, void *data)
 	} else {
 		http_respond(req, 404, "text/plain", NULL, 0, (const uint8_t *)"nope", 4);
 	}
+}
+
+static bool cond_requests(void *arg)
+{
+	return g_st.requests >= *(unsigned int *)arg;
+}
+
+/* Wait until the handler has seen \a n requests in total. */
+static bool wait_requests(unsigned int n)
+{
+	return run_until(cond_requests, &n, 1000);
 }
 
 static struct http_server_cfg test_cfg(void)
@@ -965,6 +976,7 @@ static void test_max_conns(void)
 	struct http_server_cfg cfg = test_cfg();
 	struct http_server *srv;
 	struct tclient *tc1, *tc2, *tc3;
+	unsigned int i;
 
 	cfg.max_conns = 2;
 	cfg.idle_timeout_ms = 2000;
@@ -984,12 +996,18 @@ static void test_max_conns(void)
 	CU_ASSERT(has_header(&tc3->resp[0], "Connection: close"));
 	talloc_free(tc3);
 
-	/* one leaves: room again */
+	/* one leaves: room again (as soon as the server has seen it go) */
 	talloc_free(tc1);
-	run_for(30);
-	tc3 = tc_connect(http_server_port(srv));
-	tc_sends(tc3, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
-	CU_ASSERT(wait_resp(tc3, 1, 1000));
+	for (i = 0; i < 50; i++) {
+		run_for(10);
+		tc3 = tc_connect(http_server_port(srv));
+		tc_sends(tc3, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+		if (wait_resp(tc3, 1, 1000) && tc3->resp[0].status == 200)
+			break;
+		talloc_free(tc3);
+		tc3 = NULL;
+	}
+	CU_ASSERT_FATAL(tc3 != NULL);
 	CU_ASSERT_EQUAL(tc3->resp[0].status, 200);
 	CU_ASSERT(!tc3->eof);
 	http_server_stop(srv);
@@ -1046,7 +1064,7 @@ static void test_async(void)
 
 	/* answered 30 ms later from a timer; the pipelined request behind it waits its turn */
 	tc_sends(tc, "GET /async HTTP/1.1\r\nHost: x\r\n\r\nGET /echo?second HTTP/1.1\r\nHost: x\r\n\r\n");
-	run_for(10);
+	CU_ASSERT(wait_requests(1));
 	CU_ASSERT_EQUAL(g_st.requests, 1);
 	CU_ASSERT_EQUAL(tc->n_resp, 0);
 	CU_ASSERT_FATAL(wait_resp(tc, 2, 1000));
@@ -1072,8 +1090,7 @@ static void test_async_abort(void)
 	unsigned int want = 1;
 
 	tc_sends(tc, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
-	run_for(20);
-	CU_ASSERT_EQUAL(g_st.requests, 1);
+	CU_ASSERT(wait_requests(1));
 	CU_ASSERT(g_st.held != NULL);
 	/* the client goes away: on_abort, and the request is freed (ASan checks the rest) */
 	talloc_free(tc);
@@ -1083,7 +1100,7 @@ static void test_async_abort(void)
 	/* same when the async answer was about to come */
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n");
-	run_for(10);
+	CU_ASSERT(wait_requests(2));
 	talloc_free(tc);
 	want = 2;
 	CU_ASSERT(run_until(cond_aborted, &want, 1000));
@@ -1092,7 +1109,7 @@ static void test_async_abort(void)
 	/* and when the server stops under a held request */
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
-	run_for(20);
+	CU_ASSERT(wait_requests(3));
 	CU_ASSERT(g_st.held != NULL);
 	http_server_stop(srv);
 	CU_ASSERT_EQUAL(g_st.aborted, 3);
@@ -1193,11 +1210,135 @@ static void test_tls_mutual(void)
 	{
 		unsigned int want = 1;
 
-		run_until(NULL, NULL, 100);
-		CU_ASSERT_EQUAL(g_st.requests, 1);
+		CU_ASSERT(wait_requests(1));
 		talloc_free(tc);
 		CU_ASSERT(run_until(cond_aborted, &want, 1000));
 	}
+	http_server_stop(srv);
+}
+
+/* The counters of the one server that exists now (stopped servers free theirs). */
+static uint64_t srv_ctr(const char *name)
+{
+	unsigned int idx;
+
+	for (idx = 0; idx < 1000; idx++) {
+		struct rate_ctr_group *g = rate_ctr_get_group_by_name_idx("http_server", idx);
+		const struct rate_ctr *c;
+
+		if (!g)
+			continue;
+		c = rate_ctr_get_by_name(g, name);
+		return c ? c->current : UINT64_MAX;
+	}
+	return UINT64_MAX;
+}
+
+static void test_counters(void)
+{
+	struct http_server *srv = start_srv(NULL);
+	struct tclient *tc;
+	const struct tresp *r;
+
+	r = one_shot(srv, &tc, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+	CU_ASSERT(r && r->status == 200);
+	talloc_free(tc);
+	r = one_shot(srv, &tc, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n\r\n");
+	CU_ASSERT(r && r->status == 413);
+	talloc_free(tc);
+	r = one_shot(srv, &tc, "GET /echo HTTP/1.1\r\nHost: x\r\nX: y\r\n");
+	CU_ASSERT(r && r->status == 408);
+	talloc_free(tc);
+	r = one_shot(srv, &tc, "GET /echo HTTP/1.1\r\nBad\r\n\r\n");
+	CU_ASSERT(r && r->status == 400);
+	talloc_free(tc);
+
+	CU_ASSERT_EQUAL(srv_ctr("http:conns"), 4);
+	CU_ASSERT_EQUAL(srv_ctr("http:requests"), 1);
+	CU_ASSERT_EQUAL(srv_ctr("http:resp_2xx"), 1);
+	CU_ASSERT_EQUAL(srv_ctr("http:resp_4xx"), 3);
+	CU_ASSERT_EQUAL(srv_ctr("http:body_too_big"), 1);
+	CU_ASSERT_EQUAL(srv_ctr("http:header_timeout"), 1);
+	CU_ASSERT_EQUAL(srv_ctr("http:bad_request"), 1);
+	CU_ASSERT_EQUAL(srv_ctr("http:header_too_big"), 0);
+	http_server_stop(srv);
+}
+
+/* A client that pipelines far more than we buffer while a handler is busy: reading stops (the
+ * kernel holds the rest) and everything is answered in order once the handler is done. */
+static void test_pipeline_backpressure(void)
+{
+	struct http_server_cfg cfg = test_cfg();
+	struct http_server *srv;
+	struct tclient *tc;
+	char *one, *all;
+	unsigned int i, n = 300;
+
+	cfg.header_timeout_ms = 2000;
+	cfg.body_timeout_ms = 2000;
+	cfg.idle_timeout_ms = 2000;
+	srv = start_srv(&cfg);
+	tc = tc_connect(http_server_port(srv));
+	one = talloc_asprintf(g_test_ctx, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n%01000d", 5);
+	all = talloc_strdup(g_test_ctx, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n");
+	for (i = 0; i < n; i++)
+		all = talloc_strdup_append_buffer(all, one);
+	tc_sends(tc, all);
+	CU_ASSERT(wait_resp(tc, n + 1, 5000));
+	CU_ASSERT_EQUAL(tc->n_resp, n + 1);
+	CU_ASSERT_STRING_EQUAL(tc->resp[0].body, "late");
+	CU_ASSERT_EQUAL(tc->resp[n].status, 200);
+	CU_ASSERT_EQUAL(tc->resp[n].body_len, 1000);
+	CU_ASSERT(!tc->eof);
+	CU_ASSERT(!g_st.other_conn);
+	http_server_stop(srv);
+	talloc_free(tc);
+}
+
+static int psk_lookup(const char *identity, uint8_t *key, size_t key_max, void *data)
+{
+	static const uint8_t k[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+
+	if (strcmp(identity, "eUICC-0001") || key_max < sizeof(k))
+		return -ENOENT;
+	memcpy(key, k, sizeof(k));
+	return sizeof(k);
+}
+
+static void test_tls_psk(void)
+{
+	static const uint8_t k[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	static const uint8_t wrong[16] = { 0 };
+	struct http_server_cfg cfg = test_cfg();
+	struct http_server *srv;
+	struct tls_ctx *stls, *ctls, *bad;
+	struct tclient *tc;
+
+	stls = tls_psk_server_ctx_new(g_test_ctx, psk_lookup, NULL);
+	ctls = tls_psk_client_ctx_new(g_test_ctx, "eUICC-0001", k, sizeof(k));
+	bad = tls_psk_client_ctx_new(g_test_ctx, "eUICC-0001", wrong, sizeof(wrong));
+	CU_ASSERT_FATAL(stls && ctls && bad);
+	cfg.tls = stls;
+	cfg.header_timeout_ms = 1000;
+	cfg.idle_timeout_ms = 1000;
+	srv = start_srv(&cfg);
+
+	/* SCP81 style: the card POSTs, the answer is held until there is something to send */
+	tc = tc_connect_tls(http_server_port(srv), ctls);
+	tc_sends(tc, "POST /identity HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+	tc_sends(tc, "POST /async HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT_FATAL(wait_resp(tc, 2, 3000));
+	CU_ASSERT_STRING_EQUAL(tc->resp[0].body, "eUICC-0001");
+	CU_ASSERT_STRING_EQUAL(tc->resp[1].body, "late");
+	talloc_free(tc);
+
+	g_st.requests = 0;
+	tc = tc_connect_tls(http_server_port(srv), bad);
+	tc_sends(tc, "POST /identity HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+	CU_ASSERT(wait_eof(tc, 3000));
+	CU_ASSERT_EQUAL(tc->n_resp, 0);
+	CU_ASSERT_EQUAL(g_st.requests, 0);
+	talloc_free(tc);
 	http_server_stop(srv);
 }
 
@@ -1268,6 +1409,9 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_async_abort),
 	TEST_CASE(test_stop_with_conns),
 	TEST_CASE(test_tls_mutual),
+	TEST_CASE(test_counters),
+	TEST_CASE(test_pipeline_backpressure),
+	TEST_CASE(test_tls_psk),
 	TEST_END
 };
 
