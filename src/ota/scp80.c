@@ -81,6 +81,15 @@ void ota_scp80_spi_encode(const struct ota_scp80_spi *spi, uint8_t out[2])
 		 (spi->por & 3);
 }
 
+bool ota_scp80_spi_meets_sgp02(const uint8_t spi[2])
+{
+	struct ota_scp80_spi s;
+
+	ota_scp80_spi_decode(spi, &s);
+	return s.integ == OTA_SCP80_INTEG_CC && s.ciphered &&
+	       (s.cntr == OTA_SCP80_CNTR_HIGHER || s.cntr == OTA_SCP80_CNTR_PLUS_ONE);
+}
+
 uint64_t ota_scp80_cntr_get(const uint8_t cntr[5])
 {
 	uint64_t v = 0;

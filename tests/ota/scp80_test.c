@@ -549,6 +549,24 @@ static void test_spi_codec(void)
 	}
 }
 
+static void test_spi_sgp02_minimum(void)
+{
+	static const struct {
+		uint8_t spi1;
+		bool ok;
+	} cases[] = {
+		{ 0x16, true }, { 0x1e, true }, { 0x06, false }, { 0x0e, false }, { 0x12, false }, { 0x15, false },
+		{ 0x14, false }, { 0x17, false }, { 0x00, false }, { 0x36, true }, { 0xf6, true },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const uint8_t spi[2] = { cases[i].spi1, 0x39 };
+
+		CU_ASSERT_EQUAL(ota_scp80_spi_meets_sgp02(spi), cases[i].ok);
+	}
+}
+
 static void test_cntr_helpers(void)
 {
 	uint8_t c[5];
@@ -997,6 +1015,7 @@ static const struct test_case vector_cases[] = {
 
 static const struct test_case roundtrip_cases[] = {
 	TEST_CASE(test_spi_codec),
+	TEST_CASE(test_spi_sgp02_minimum),
 	TEST_CASE(test_cntr_helpers),
 	TEST_CASE(test_unwrap_in_place),
 	TEST_CASE(test_status_names),

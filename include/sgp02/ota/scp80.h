@@ -79,6 +79,12 @@ void ota_scp80_spi_decode(const uint8_t spi[2], struct ota_scp80_spi *out);
 /*! Encode an SPI into two octets (reserved bits zero). Never fails. */
 void ota_scp80_spi_encode(const struct ota_scp80_spi *spi, uint8_t out[2]);
 
+/*! SGP.02 minimum security for ES5 over SMS (SGP02.md §7.1, spec-quoted): SPI1 with a CC, ciphering and a
+ *  counter that must be higher (or exactly one higher, which is stricter), i.e. SPI1 = 16 (or 1E).
+ *  A packet below it is discarded by the eUICC without a PoR.
+ *  \returns true if \a spi meets it. */
+bool ota_scp80_spi_meets_sgp02(const uint8_t spi[2]);
+
 /*! One SCP80 key set. The KIc/KID bytes carry the key version in the high nibble and the algorithm in the low
  *  nibble (TS 102 225 §5.1.2, §5.1.3): x1 DES-CBC, x5 3DES 2 keys, x9 3DES 3 keys, x2 AES (CBC for KIc,
  *  CMAC for KID). With RC, the KID low nibble selects x1 CRC-16 or x5 CRC-32. */
