@@ -74,7 +74,10 @@ static double now_ms(void)
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-/* ------------------------------------------------------------------ scripted test server */
+/* ------------------------------------------------------------------ raw scripted server (faults) */
+
+/* For what http_server never does: close without an answer, announce or stream an oversized body;
+ * and it counts accept()ed connections directly. */
 
 enum tsrv_action {
 	TS_ANSWER,	/* status + echo of the request body */
@@ -376,6 +379,101 @@ static uint16_t free_port(void)
 	return ntohs(sin.sin_port);
 }
 
+/* ------------------------------------------------------------------ our HTTP server (http_server.h), scripted */
+
+/* What the server side saw, and how it answers: request n gets steps[min(n, num_steps - 1)]
+ * (TS_ANSWER: that status with the request body echoed; TS_HOLD: no answer), 200 without steps. */
+struct srv_state {
+	const struct tsrv_step *steps;
+	unsigned int num_steps;
+	unsigned int requests;
+	double req_time[TS_MAX_REQS];
+	char *peers[TS_MAX_REQS];	/* "ip:port" of the connection of each request */
+	char *identity;			/* verified client identity of the last request */
+	char *ct;
+	char *xtest;
+	char *path;
+	char *query;
+	uint8_t *body;
+	size_t body_len;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? talloc_strdup(g_test_ctx, s) : NULL;
+}
+
+static void srv_handler(struct http_request *req, void *data)
+{
+	static const struct tsrv_step dflt = { TS_ANSWER, 200 };
+	struct srv_state *st = data;
+	const struct tsrv_step *step = &dflt;
+
+	if (st->num_steps)
+		step = &st->steps[st->requests < st->num_steps ? st->requests : st->num_steps - 1];
+	if (st->requests < TS_MAX_REQS) {
+		st->req_time[st->requests] = now_ms();
+		st->peers[st->requests] = talloc_strdup(g_test_ctx, conn_peer_name(req->conn));
+	}
+	st->requests++;
+	talloc_free(st->identity);
+	talloc_free(st->ct);
+	talloc_free(st->xtest);
+	talloc_free(st->path);
+	talloc_free(st->query);
+	talloc_free(st->body);
+	st->identity = dup_or_null(conn_peer_identity(req->conn));
+	st->ct = dup_or_null(http_req_header(req, "Content-Type"));
+	st->xtest = dup_or_null(http_req_header(req, "X-Test"));
+	st->path = dup_or_null(req->path);
+	st->query = dup_or_null(req->query);
+	st->body = talloc_memdup(g_test_ctx, req->body, req->body_len + 1);
+	st->body_len = req->body_len;
+
+	switch (step->action) {
+	case TS_HOLD:
+		break;	/* freed by the server when the connection goes */
+	case TS_ANSWER:
+		http_respond(req, step->status, "application/soap+xml; charset=utf-8", NULL, 0, req->body,
+			     req->body_len);
+		break;
+	default:
+		CU_FAIL("step not supported by http_server");
+		http_respond(req, 500, "text/plain", NULL, 0, NULL, 0);
+		break;
+	}
+}
+
+/* Number of distinct client connections (source ports) among the recorded requests. */
+static unsigned int srv_distinct_peers(const struct srv_state *st)
+{
+	unsigned int i, j, n = 0;
+
+	for (i = 0; i < st->requests && i < TS_MAX_REQS; i++) {
+		for (j = 0; j < i; j++)
+			if (!strcmp(st->peers[i], st->peers[j]))
+				break;
+		if (j == i)
+			n++;
+	}
+	return n;
+}
+
+static struct http_server *srv_start(struct tls_ctx *tls, struct srv_state *st)
+{
+	struct http_server_cfg cfg = { .addr = "127.0.0.1", .port = 0, .tls = tls };
+	struct http_server *srv = http_server_start(g_test_ctx, &cfg, srv_handler, st);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
+	CU_ASSERT_FATAL(http_server_port(srv) != 0);
+	return srv;
+}
+
+static char *srv_url(struct http_server *srv, const char *path)
+{
+	return talloc_asprintf(g_test_ctx, "http://127.0.0.1:%u%s", http_server_port(srv), path);
+}
+
 /* ------------------------------------------------------------------ client results */
 
 struct result {
@@ -416,12 +514,13 @@ static void test_post_roundtrip(void)
 {
 	static const uint8_t body[] = "<env:Envelope>\0binary\xff</env:Envelope>";
 	const struct http_header hdrs[] = { { "X-Test", "hello world" } };
-	struct tsrv *srv = tsrv_start(NULL, 0);
+	struct srv_state st = {};
+	struct http_server *srv = srv_start(NULL, &st);
 	struct http_client *hc = plain_client();
 	struct result r = {};
 	int rc;
 
-	rc = http_client_post(hc, tsrv_url(srv, "/ES4?x=1"), "application/soap+xml; charset=utf-8", hdrs, 1,
+	rc = http_client_post(hc, srv_url(srv, "/ES4?x=1"), "application/soap+xml; charset=utf-8", hdrs, 1,
 			      body, sizeof(body) - 1, NULL, result_cb, &r);
 	CU_ASSERT_EQUAL(rc, 0);
 	/* never called back from inside http_client_post() */
@@ -430,28 +529,30 @@ static void test_post_roundtrip(void)
 	CU_ASSERT(run_until(&r.calls, 1, 3000));
 	CU_ASSERT_EQUAL(r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_STRING_EQUAL(r.ct ? r.ct : "", "application/test+echo");
+	CU_ASSERT_STRING_EQUAL(r.ct ? r.ct : "", "application/soap+xml; charset=utf-8");
 	CU_ASSERT_EQUAL(r.len, sizeof(body) - 1);
 	CU_ASSERT(r.body && !memcmp(r.body, body, sizeof(body) - 1));
 	CU_ASSERT_EQUAL(http_client_pending(hc), 0);
 	/* what the server saw */
-	CU_ASSERT_EQUAL(srv->requests, 1);
-	CU_ASSERT_STRING_EQUAL(srv->last_ct ? srv->last_ct : "", "application/soap+xml; charset=utf-8");
-	CU_ASSERT_STRING_EQUAL(srv->last_xtest ? srv->last_xtest : "", "hello world");
-	CU_ASSERT_STRING_EQUAL(srv->last_path ? srv->last_path : "", "POST /ES4?x=1 HTTP/1.1");
-	CU_ASSERT_EQUAL(srv->last_body_len, sizeof(body) - 1);
+	CU_ASSERT_EQUAL(st.requests, 1);
+	CU_ASSERT_STRING_EQUAL(st.ct ? st.ct : "", "application/soap+xml; charset=utf-8");
+	CU_ASSERT_STRING_EQUAL(st.xtest ? st.xtest : "", "hello world");
+	CU_ASSERT_STRING_EQUAL(st.path ? st.path : "", "/ES4");
+	CU_ASSERT_STRING_EQUAL(st.query ? st.query : "", "x=1");
+	CU_ASSERT_EQUAL(st.body_len, sizeof(body) - 1);
+	CU_ASSERT(st.body && !memcmp(st.body, body, sizeof(body) - 1));
 
 	/* an empty body is fine, too */
-	rc = http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL, result_cb, &r);
+	rc = http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL, result_cb, &r);
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT(run_until(&r.calls, 2, 3000));
 	CU_ASSERT_EQUAL(r.status, 200);
 	CU_ASSERT_EQUAL(r.len, 0);
-	CU_ASSERT_EQUAL(srv->last_body_len, 0);
+	CU_ASSERT_EQUAL(st.body_len, 0);
 
 	http_client_free(hc);
 	CU_ASSERT_EQUAL(r.calls, 2);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 struct chain {
@@ -560,23 +661,24 @@ static void test_many_concurrent(void)
 static void test_timeout(void)
 {
 	static const struct tsrv_step hold[] = { { TS_HOLD, 0 } };
-	struct tsrv *srv = tsrv_start(hold, 1);
+	struct srv_state st = { .steps = hold, .num_steps = 1 };
+	struct http_server *srv = srv_start(NULL, &st);
 	struct http_client *hc = plain_client();
 	struct http_client_req_opts opts = { .timeout_ms = 150 };
 	struct result r = {};
 	double t0 = now_ms();
 
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
 					 result_cb, &r), 0);
 	CU_ASSERT(run_until(&r.calls, 1, 3000));
 	CU_ASSERT_EQUAL(r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, -ETIMEDOUT);
 	CU_ASSERT(r.at - t0 >= 140);
 	CU_ASSERT(r.at - t0 < 1500);
-	CU_ASSERT_EQUAL(srv->requests, 1);
+	CU_ASSERT_EQUAL(st.requests, 1);
 	http_client_free(hc);
 	CU_ASSERT_EQUAL(r.calls, 1);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 static void test_refused(void)
@@ -615,23 +717,24 @@ static uint64_t hc_ctr(unsigned int idx)
 static void test_retry_then_success(void)
 {
 	static const struct tsrv_step steps[] = { { TS_ANSWER, 503 }, { TS_ANSWER, 503 }, { TS_ANSWER, 200 } };
-	struct tsrv *srv = tsrv_start(steps, 3);
+	struct srv_state st = { .steps = steps, .num_steps = 3 };
+	struct http_server *srv = srv_start(NULL, &st);
 	struct http_client *hc = plain_client();
 	struct http_client_req_opts opts = { .flags = HTTP_CLIENT_RETRY, .max_retries = 5, .backoff_ms = 60 };
 	struct result r = {};
 	double d1, d2;
 
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/notify"), "text/plain", NULL, 0,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/notify"), "text/plain", NULL, 0,
 					 (const uint8_t *)"n", 1, &opts, result_cb, &r), 0);
 	CU_ASSERT(run_until(&r.calls, 1, 5000));
 	CU_ASSERT_EQUAL(r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, 200);
-	CU_ASSERT_EQUAL(srv->requests, 3);
+	CU_ASSERT_EQUAL(st.requests, 3);
 	/* waiting for a retry counts as pending; done now */
 	CU_ASSERT_EQUAL(http_client_pending(hc), 0);
 	/* backoff: 60 ms, then 120 ms (lower bounds are strict, upper bounds generous) */
-	d1 = srv->req_time[1] - srv->req_time[0];
-	d2 = srv->req_time[2] - srv->req_time[1];
+	d1 = st.req_time[1] - st.req_time[0];
+	d2 = st.req_time[2] - st.req_time[1];
 	CU_ASSERT(d1 >= 59 && d1 < 1000);
 	CU_ASSERT(d2 >= 119 && d2 < 1500);
 	CU_ASSERT(d2 > d1);
@@ -642,64 +745,67 @@ static void test_retry_then_success(void)
 	CU_ASSERT_EQUAL(hc_ctr(3), 2);
 	CU_ASSERT_EQUAL(hc_ctr(8), 2);
 	http_client_free(hc);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 static void test_retry_exhausted(void)
 {
 	static const struct tsrv_step steps[] = { { TS_ANSWER, 502 } };
-	struct tsrv *srv = tsrv_start(steps, 1);
+	struct srv_state st = { .steps = steps, .num_steps = 1 };
+	struct http_server *srv = srv_start(NULL, &st);
 	struct http_client *hc = plain_client();
 	struct http_client_req_opts opts = { .flags = HTTP_CLIENT_RETRY, .max_retries = 2, .backoff_ms = 20 };
 	struct result r = {};
 
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
 					 result_cb, &r), 0);
 	CU_ASSERT(run_until(&r.calls, 1, 5000));
 	/* the final answer is handed over as it is */
 	CU_ASSERT_EQUAL(r.status, 502);
-	CU_ASSERT_EQUAL(srv->requests, 3);
+	CU_ASSERT_EQUAL(st.requests, 3);
 	/* and nothing more happens afterwards */
 	run_for(150);
-	CU_ASSERT_EQUAL(srv->requests, 3);
+	CU_ASSERT_EQUAL(st.requests, 3);
 	CU_ASSERT_EQUAL(r.calls, 1);
 	http_client_free(hc);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 static void test_4xx_not_retried(void)
 {
 	static const struct tsrv_step steps[] = { { TS_ANSWER, 404 }, { TS_ANSWER, 200 } };
-	struct tsrv *srv = tsrv_start(steps, 2);
+	struct srv_state st = { .steps = steps, .num_steps = 2 };
+	struct http_server *srv = srv_start(NULL, &st);
 	struct http_client *hc = plain_client();
 	struct http_client_req_opts opts = { .flags = HTTP_CLIENT_RETRY, .max_retries = 3, .backoff_ms = 10 };
 	struct result r = {};
 
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
 					 result_cb, &r), 0);
 	CU_ASSERT(run_until(&r.calls, 1, 3000));
 	CU_ASSERT_EQUAL(r.status, 404);
 	run_for(100);
-	CU_ASSERT_EQUAL(srv->requests, 1);
+	CU_ASSERT_EQUAL(st.requests, 1);
 	CU_ASSERT_EQUAL(r.calls, 1);
 	http_client_free(hc);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 static void test_no_retry_without_flag(void)
 {
 	static const struct tsrv_step steps[] = { { TS_ANSWER, 503 }, { TS_ANSWER, 200 } };
-	struct tsrv *srv = tsrv_start(steps, 2);
+	struct srv_state st = { .steps = steps, .num_steps = 2 };
+	struct http_server *srv = srv_start(NULL, &st);
 	struct http_client *hc = plain_client();
 	struct result r = {};
 
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
 					 result_cb, &r), 0);
 	CU_ASSERT(run_until(&r.calls, 1, 3000));
 	CU_ASSERT_EQUAL(r.status, 503);
-	CU_ASSERT_EQUAL(srv->requests, 1);
+	CU_ASSERT_EQUAL(st.requests, 1);
 	http_client_free(hc);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 static void test_retry_no_answer(void)
@@ -741,21 +847,23 @@ static void test_free_pending(void)
 {
 	static const struct tsrv_step steps[] = { { TS_HOLD, 0 } };
 	static const struct tsrv_step steps503[] = { { TS_ANSWER, 503 } };
-	struct tsrv *srv = tsrv_start(steps, 1);
-	struct tsrv *srv2 = tsrv_start(steps503, 1);
+	struct srv_state st = { .steps = steps, .num_steps = 1 };
+	struct http_server *srv = srv_start(NULL, &st);
+	struct srv_state st2 = { .steps = steps503, .num_steps = 1 };
+	struct http_server *srv2 = srv_start(NULL, &st2);
 	struct http_client *hc = plain_client();
 	struct http_client_req_opts opts = { .flags = HTTP_CLIENT_RETRY, .max_retries = 5, .backoff_ms = 10000 };
 	struct result held = {}, waiting = {}, queued = {};
 
 	/* one in flight (held by the server), one waiting 10 s for its retry, one never started */
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
 					 result_cb, &held), 0);
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv2, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv2, "/"), "text/plain", NULL, 0, NULL, 0, &opts,
 					 result_cb, &waiting), 0);
-	CU_ASSERT(run_until(&srv2->requests, 1, 3000));
-	CU_ASSERT(run_until(&srv->requests, 1, 3000));
+	CU_ASSERT(run_until(&st2.requests, 1, 3000));
+	CU_ASSERT(run_until(&st.requests, 1, 3000));
 	run_for(50);
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
 					 result_cb, &queued), 0);
 	CU_ASSERT_EQUAL(http_client_pending(hc), 3);
 	CU_ASSERT_EQUAL(held.calls + waiting.calls + queued.calls, 0);
@@ -770,27 +878,28 @@ static void test_free_pending(void)
 	/* nothing left behind on the loop */
 	run_for(50);
 	CU_ASSERT_EQUAL(held.calls + waiting.calls + queued.calls, 3);
-	talloc_free(srv);
-	talloc_free(srv2);
+	http_server_stop(srv);
+	http_server_stop(srv2);
 }
 
 static void test_free_with_parent(void)
 {
 	/* freeing the parent context is the same as http_client_free() */
 	static const struct tsrv_step steps[] = { { TS_HOLD, 0 } };
-	struct tsrv *srv = tsrv_start(steps, 1);
+	struct srv_state st = { .steps = steps, .num_steps = 1 };
+	struct http_server *srv = srv_start(NULL, &st);
 	void *parent = talloc_named_const(g_test_ctx, 0, "parent");
 	struct http_client *hc = http_client_alloc(parent, NULL);
 	struct result r = {};
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(hc);
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/"), "text/plain", NULL, 0, NULL, 0, NULL,
 					 result_cb, &r), 0);
-	CU_ASSERT(run_until(&srv->requests, 1, 3000));
+	CU_ASSERT(run_until(&st.requests, 1, 3000));
 	talloc_free(parent);
 	CU_ASSERT_EQUAL(r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, -ECANCELED);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 struct freeing_cb {
@@ -831,17 +940,18 @@ static void post_from_cancel_cb(int status, const char *content_type, const uint
 static void test_free_from_callback(void)
 {
 	static const struct tsrv_step steps[] = { { TS_ANSWER, 200 }, { TS_HOLD, 0 } };
-	struct tsrv *srv = tsrv_start(steps, 2);
+	struct srv_state st = { .steps = steps, .num_steps = 2 };
+	struct http_server *srv = srv_start(NULL, &st);
 	struct http_client *hc = plain_client();
 	struct result never = {};
 	struct freeing_cb f = { .hc = hc }, g = { .hc = hc, .other = &never };
 
 	/* the first answer frees the client; the second request is held and gets -ECANCELED, and its
 	 * callback's attempt to post again is refused */
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/a"), "text/plain", NULL, 0, (const uint8_t *)"xy", 2,
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/a"), "text/plain", NULL, 0, (const uint8_t *)"xy", 2,
 					 NULL, free_from_cb, &f), 0);
-	CU_ASSERT(run_until(&srv->requests, 1, 3000));
-	CU_ASSERT_EQUAL(http_client_post(hc, tsrv_url(srv, "/b"), "text/plain", NULL, 0, NULL, 0, NULL,
+	CU_ASSERT(run_until(&st.requests, 1, 3000));
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/b"), "text/plain", NULL, 0, NULL, 0, NULL,
 					 post_from_cancel_cb, &g), 0);
 	CU_ASSERT(run_until(&f.calls, 1, 3000));
 	CU_ASSERT_EQUAL(f.status, 200);
@@ -852,7 +962,7 @@ static void test_free_from_callback(void)
 	CU_ASSERT_EQUAL(f.calls, 1);
 	CU_ASSERT_EQUAL(g.calls, 1);
 	CU_ASSERT_EQUAL(never.calls, 0);
-	talloc_free(srv);
+	http_server_stop(srv);
 }
 
 static void test_body_too_big(void)
@@ -907,62 +1017,6 @@ static void test_bad_args(void)
 	CU_ASSERT_EQUAL(r.calls, 0);
 	http_client_free(hc);
 	CU_ASSERT_EQUAL(r.calls, 0);
-}
-
-/* ------------------------------------------------------------------ against our HTTP server (http_server.h) */
-
-/* What the server side saw, and how it answers. */
-struct srv_state {
-	unsigned int requests;
-	bool hold;			/* do not answer */
-	char *peers[TS_MAX_REQS];	/* "ip:port" of the connection of each request */
-	char *identity;			/* verified client identity of the last request */
-	char *ct;
-	size_t body_len;
-};
-
-static void srv_handler(struct http_request *req, void *data)
-{
-	struct srv_state *st = data;
-	const char *ct = http_req_header(req, "Content-Type");
-	const char *id = conn_peer_identity(req->conn);
-
-	if (st->requests < TS_MAX_REQS)
-		st->peers[st->requests] = talloc_strdup(g_test_ctx, conn_peer_name(req->conn));
-	st->requests++;
-	talloc_free(st->identity);
-	talloc_free(st->ct);
-	st->identity = id ? talloc_strdup(g_test_ctx, id) : NULL;
-	st->ct = ct ? talloc_strdup(g_test_ctx, ct) : NULL;
-	st->body_len = req->body_len;
-	if (st->hold)
-		return;
-	http_respond(req, 200, "application/soap+xml; charset=utf-8", NULL, 0, req->body, req->body_len);
-}
-
-/* Number of distinct client connections among the recorded requests. */
-static unsigned int srv_distinct_peers(const struct srv_state *st)
-{
-	unsigned int i, j, n = 0;
-
-	for (i = 0; i < st->requests && i < TS_MAX_REQS; i++) {
-		for (j = 0; j < i; j++)
-			if (!strcmp(st->peers[i], st->peers[j]))
-				break;
-		if (j == i)
-			n++;
-	}
-	return n;
-}
-
-static struct http_server *srv_start(struct tls_ctx *tls, struct srv_state *st)
-{
-	struct http_server_cfg cfg = { .addr = "127.0.0.1", .port = 0, .tls = tls };
-	struct http_server *srv = http_server_start(g_test_ctx, &cfg, srv_handler, st);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(srv);
-	CU_ASSERT_FATAL(http_server_port(srv) != 0);
-	return srv;
 }
 
 static void test_server_plain_reuse(void)
@@ -1141,7 +1195,8 @@ static void test_tls_no_verify(void)
 static void test_tls_timeout_and_cancel(void)
 {
 	/* the server holds the request: a short per-request timeout fires; a second one is cancelled */
-	struct srv_state st = { .hold = true };
+	static const struct tsrv_step hold[] = { { TS_HOLD, 0 } };
+	struct srv_state st = { .steps = hold, .num_steps = 1 };
 	struct http_server *srv = tls_srv_start(&st);
 	struct http_client *hc = tls_client("ca.pem", "client.pem", "client.key");
 	struct http_client_req_opts opts = { .timeout_ms = 300 };
