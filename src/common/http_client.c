@@ -8,12 +8,18 @@
  *  - one easy handle per request, kept across its retries; connections stay in the multi handle's
  *    pool, so consecutive requests to the same server reuse one keep-alive connection.
  *
+ * Security (SGP.02 digest §6.4): the ES interfaces run over HTTPS with mutual TLS, so the server is
+ * verified against the configured CA only (never the system store) and we present our certificate.
+ *
+ * Retries (HTTP_CLIENT_RETRY) are meant for one-way notifications: resending is safe because each
+ * message carries its own identifiers (FunctionCallIdentifier / wsa:MessageID, digest §4.1) that let
+ * the receiver recognise a repeat. A 4xx says the request itself is wrong, so it is never repeated.
+ *
  * The user callback is only ever called from the loop (fd, timer) or from the client's destructor,
  * never from http_client_post(). A callback may free the client: the dispatcher notices it through
  * hc->gone and stops touching it.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
