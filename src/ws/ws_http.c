@@ -215,31 +215,33 @@ static void on_abort(struct http_request *hreq)
 static void serve_wsdl(struct ws_http *wh, struct ws_service *svc, struct http_request *hreq)
 {
 	const char *f = ws_service_cfg(svc)->wsdl_file;
-	char *path;
-	FILE *fp;
-	uint8_t *buf;
+	/* not on hreq: http_respond() frees the request */
+	void *tmp = talloc_new(wh);
+	char *path = NULL;
+	uint8_t *buf = NULL;
+	FILE *fp = NULL;
 	size_t n;
 
-	if (!f) {
-		http_respond(hreq, 404, "text/plain", NULL, 0, (const uint8_t *)"no WSDL\n", 8);
-		return;
+	if (f) {
+		path = (f[0] == '/' || !wh->wsdl_dir) ? talloc_strdup(tmp, f)
+						      : talloc_asprintf(tmp, "%s/%s", wh->wsdl_dir, f);
+		fp = path ? fopen(path, "rb") : NULL;
+		if (!fp)
+			LOGP(DWS, LOGL_ERROR, "%s: WSDL %s: %s\n", ws_service_cfg(svc)->name, path ? path : f,
+			     strerror(errno));
+		buf = fp ? talloc_size(tmp, WSDL_MAX) : NULL;
 	}
-	path = (f[0] == '/' || !wh->wsdl_dir) ? talloc_strdup(hreq, f) : talloc_asprintf(hreq, "%s/%s",
-											     wh->wsdl_dir, f);
-	fp = path ? fopen(path, "rb") : NULL;
-	buf = fp ? talloc_size(hreq, WSDL_MAX) : NULL;
-	if (!fp || !buf) {
-		LOGP(DWS, LOGL_ERROR, "%s: WSDL %s: %s\n", ws_service_cfg(svc)->name, path ? path : f,
-		     fp ? "out of memory" : strerror(errno));
+	if (!buf) {
 		if (fp)
 			fclose(fp);
 		http_respond(hreq, 404, "text/plain", NULL, 0, (const uint8_t *)"no WSDL\n", 8);
+		talloc_free(tmp);
 		return;
 	}
 	n = fread(buf, 1, WSDL_MAX, fp);
 	fclose(fp);
 	http_respond(hreq, 200, "text/xml; charset=utf-8", NULL, 0, buf, n);
-	talloc_free(buf);
+	talloc_free(tmp);
 }
 
 void ws_http_handler(struct http_request *hreq, void *data)

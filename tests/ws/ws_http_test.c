@@ -1,0 +1,485 @@
+/* End-to-end SOAP over HTTP on 127.0.0.1 (src/ws/ws_http.c with the common HTTP server and client): a
+ * synchronous exchange, an asynchronous one whose callback reaches a callback server with the right RelatesTo,
+ * a one-way notification, ?wsdl, Faults with their HTTP status, and a requester that goes away. */
+#define _GNU_SOURCE	/* memmem */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <talloc.h>
+#include <osmocom/core/application.h>
+#include <osmocom/core/logging.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/timer.h>
+
+#include <sgp02/common/http_client.h>
+#include <sgp02/common/http_server.h>
+#include <sgp02/common/logging.h>
+#include <sgp02/ws/soap.h>
+#include <sgp02/ws/ws_catalog.h>
+#include <sgp02/ws/ws_http.h>
+#include <sgp02/ws/ws_store.h>
+
+#include "testlib.h"
+
+#define CT_SOAP "application/soap+xml; charset=utf-8"
+
+static void *g_ctx;
+static struct ws_schema *g_schema;
+
+/* ------------------------------------------------------------------ loop */
+
+static bool g_deadline_hit;
+static struct osmo_timer_list g_deadline;
+
+static void deadline_cb(void *data)
+{
+	g_deadline_hit = true;
+}
+
+/* Run the loop until *count >= want, at most \a ms. */
+static bool run_until(const unsigned int *count, unsigned int want, unsigned long ms)
+{
+	g_deadline_hit = false;
+	osmo_timer_setup(&g_deadline, deadline_cb, NULL);
+	osmo_timer_schedule(&g_deadline, ms / 1000, (ms % 1000) * 1000);
+	while (*count < want && !g_deadline_hit)
+		osmo_select_main_ctx(0);
+	osmo_timer_del(&g_deadline);
+	return *count >= want;
+}
+
+/* ------------------------------------------------------------------ fixture: SM-SR with ES4 + callback server */
+
+struct world {
+	struct http_server *srv;	/* the SOAP endpoints */
+	struct http_server *cb_srv;	/* the requester's callback endpoint */
+	struct http_client *hc;		/* used by ws_http for callbacks and by the test as requester */
+	struct ws_http *wh;
+	struct ws_service *es4, *es3dp;
+	uint16_t port, cb_port;
+	/* callback server */
+	unsigned int cb_count;
+	char *cb_body;
+	char *cb_ct;
+	/* client answers */
+	unsigned int answers;
+	int status;
+	char *body;
+	size_t body_len;
+	char *ct;
+	/* handlers */
+	bool hold_sync;
+	unsigned int handled;
+	struct ws_request *held;
+};
+
+static struct world *g_w;
+
+static void cb_server_handler(struct http_request *req, void *data)
+{
+	struct world *w = data;
+	const char *ct = http_req_header(req, "Content-Type");
+
+	talloc_free(w->cb_body);
+	w->cb_body = talloc_strndup(w, (const char *)req->body, req->body_len);
+	w->cb_ct = ct ? talloc_strdup(w, ct) : NULL;
+	w->cb_count++;
+	/* digest §6.2: the callback receiver answers 202 Accepted */
+	http_respond(req, 202, NULL, NULL, 0, NULL, 0);
+}
+
+static void client_cb(int status, const char *content_type, const uint8_t *body, size_t len, void *data)
+{
+	struct world *w = data;
+
+	w->status = status;
+	talloc_free(w->body);
+	w->body = body ? talloc_strndup(w, (const char *)body, len) : NULL;
+	w->body_len = len;
+	w->ct = content_type ? talloc_strdup(w, content_type) : NULL;
+	w->answers++;
+}
+
+static int h_get_eis(struct ws_request *req, void *data)
+{
+	struct world *w = data;
+	struct ws_status st = { .kind = WS_STATUS_FAILED, .subject = "8.1.1", .reason = "3.9",
+				.message = "Unknown EID" };
+
+	w->handled++;
+	if (w->hold_sync) {
+		w->held = req;
+		return 0;
+	}
+	return ws_request_finish_status(req, &st);
+}
+
+static int h_hold(struct ws_request *req, void *data)
+{
+	struct world *w = data;
+
+	w->handled++;
+	w->held = req;
+	return 0;
+}
+
+static int h_notif(struct ws_request *req, void *data)
+{
+	struct world *w = data;
+
+	w->handled++;
+	return ws_request_finish(req);
+}
+
+static void world_setup(void)
+{
+	struct world *w = talloc_zero(g_test_ctx, struct world);
+	struct http_server_cfg scfg = { .addr = "127.0.0.1" };
+	struct http_client_cfg ccfg = { .timeout_ms = 5000, .connect_timeout_ms = 2000 };
+	struct ws_service_cfg es4 = {
+		.name = "ES4SmSrService", .path = "/ES4", .entity_id = "1.3.6.1.4.1.99999.20",
+		.own_address = "http://127.0.0.1/ES4?EntityId=1.3.6.1.4.1.99999.20&EntityName=SM-SR",
+		.wsdl_file = "ES4_SMSR.wsdl",
+	};
+	struct ws_service_cfg es3 = {
+		.name = "ES3SmDpService", .path = "/ES3", .entity_id = "1.3.6.1.4.1.99999.10",
+	};
+	struct ws_http_cfg wcfg = { .cb_max_retries = 2, .cb_backoff_ms = 50 };
+
+	g_w = w;
+	w->hc = http_client_alloc(w, &ccfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->hc);
+	wcfg.client = w->hc;
+	wcfg.wsdl_dir = talloc_asprintf(w, "%s/spec/gsma-esim-messaging-3", test_shared_dir());
+	w->wh = ws_http_alloc(w, &wcfg);
+	w->es4 = ws_service_alloc(w, &es4, g_schema, ws_ops_ES4SmSrService);
+	w->es3dp = ws_service_alloc(w, &es3, g_schema, ws_ops_ES3SmDpService);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->es4);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->es3dp);
+	CU_ASSERT_EQUAL(ws_http_add_service(w->wh, w->es4), 0);
+	CU_ASSERT_EQUAL(ws_http_add_service(w->wh, w->es3dp), 0);
+	CU_ASSERT_EQUAL(ws_http_add_service(w->wh, w->es4), -EEXIST);
+	ws_service_set_handler(w->es4, "ES4-GetEIS", h_get_eis, w);
+	ws_service_set_handler(w->es4, "ES4-EnableProfile", h_hold, w);
+	ws_service_set_handler(w->es4, "ES4-UpdatePolicyRules", h_hold, w);
+	ws_service_set_handler(w->es3dp, "ES3-HandleProfileEnabledNotification", h_notif, w);
+
+	w->srv = http_server_start(w, &scfg, ws_http_handler, w->wh);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->srv);
+	w->port = http_server_port(w->srv);
+	w->cb_srv = http_server_start(w, &scfg, cb_server_handler, w);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w->cb_srv);
+	w->cb_port = http_server_port(w->cb_srv);
+}
+
+static void world_teardown(void)
+{
+	struct world *w = g_w;
+
+	/* let queued writes and callbacks settle, then free in dependency order */
+	http_client_free(w->hc);
+	http_server_stop(w->srv);
+	http_server_stop(w->cb_srv);
+	talloc_free(w);
+	g_w = NULL;
+}
+
+static char *url(const char *path)
+{
+	return talloc_asprintf(g_test_ctx, "http://127.0.0.1:%u%s", g_w->port, path);
+}
+
+static void post(const char *path, const char *ct, const char *body)
+{
+	g_w->answers = 0;
+	CU_ASSERT_EQUAL(http_client_post(g_w->hc, url(path), ct, NULL, 0, (const uint8_t *)body, strlen(body),
+					 NULL, client_cb, g_w), 0);
+	CU_ASSERT_TRUE(run_until(&g_w->answers, 1, 5000));
+}
+
+static char *fixture(const char *name)
+{
+	char *p = talloc_asprintf(g_test_ctx, "%s/tests/ws/data/%s", SGP02_SRCDIR, name);
+	char *b = (char *)test_read_file(p, NULL);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	return b;
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+	return hay && strstr(hay, needle);
+}
+
+static void assert_valid(const char *xml)
+{
+	char *err = NULL;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(xml);
+	rc = ws_schema_validate_envelope(g_schema, g_test_ctx, (const uint8_t *)xml, strlen(xml), &err);
+	if (rc)
+		fprintf(stderr, "not valid: %s\n%s\n", err, xml);
+	CU_ASSERT_EQUAL(rc, 0);
+}
+
+/* Replace the first occurrence of \a from by \a to. */
+static char *replace(const char *s, const char *from, const char *to)
+{
+	const char *p = strstr(s, from);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	return talloc_asprintf(g_test_ctx, "%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_sync_over_http(void)
+{
+	world_setup();
+	post("/ES4", CT_SOAP, fixture("es4_get_eis.xml"));
+	CU_ASSERT_EQUAL(g_w->status, 200);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	CU_ASSERT(contains(g_w->ct, "application/soap+xml"));
+	assert_valid(g_w->body);
+	CU_ASSERT(contains(g_w->body, "<rps:Status>FAILED</rps:Status>"));
+	CU_ASSERT(contains(g_w->body, "<rps:Subject>8.1.1</rps:Subject><rps:Reason>3.9</rps:Reason>"));
+	CU_ASSERT(contains(g_w->body, ">//1.3.6.1.4.1.99999.1/urn:uuid:3b9a6e60-0001-4000-8000-000000000001"
+			   "</wsa:RelatesTo>"));
+
+	/* a Fault: 400 with the SOAP Fault body; wrong media type: 415 */
+	post("/ES4", CT_SOAP, "<oops>");
+	CU_ASSERT_EQUAL(g_w->status, 400);
+	CU_ASSERT(contains(g_w->body, "<env:Value>env:Sender</env:Value>"));
+	post("/ES4", "text/xml", fixture("es4_get_eis.xml"));
+	CU_ASSERT_EQUAL(g_w->status, 415);
+	CU_ASSERT(contains(g_w->body, "<env:Fault>"));
+	/* an operation without a handler: 500 Receiver "not implemented" (asynchronous: no 202 before it) */
+	post("/ES4", CT_SOAP, replace(replace(replace(replace(fixture("es4_enable_profile.xml"),
+		"ES4-EnableProfile<", "ES4-DisableProfile<"), "ES4-EnableProfileRequest>", "ES4-DisableProfileRequest>"),
+		"ES4-EnableProfileRequest>", "ES4-DisableProfileRequest>"), "<rps:ValidityPeriod>", "<rps:ValidityPeriod>1"));
+	CU_ASSERT_EQUAL(g_w->status, 500);
+	CU_ASSERT(contains(g_w->body, "ES4-DisableProfile is not implemented by ES4SmSrService"));
+	/* Action and Body disagree: Sender */
+	post("/ES4", CT_SOAP, replace(fixture("es4_get_eis.xml"), "ES4-GetEISRequest<", "ES4-AuditEIS<"));
+	CU_ASSERT_EQUAL(g_w->status, 400);
+	CU_ASSERT(contains(g_w->body, "does not match action"));
+	/* unknown path: 404 */
+	post("/nothing", CT_SOAP, fixture("es4_get_eis.xml"));
+	CU_ASSERT_EQUAL(g_w->status, 404);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	world_teardown();
+}
+
+static void test_async_over_http(void)
+{
+	struct ws_status st = { .kind = WS_STATUS_SUCCESS };
+	char *cb_url, *req;
+
+	world_setup();
+	cb_url = talloc_asprintf(g_test_ctx, "http://127.0.0.1:%u/ES4/callback", g_w->cb_port);
+	req = replace(fixture("es4_enable_profile.xml"), "https://mno.example.com/ES4/callback", cb_url);
+	post("/ES4", CT_SOAP "; action=\"http://gsma.com/ES4/PlatformManagement/ES4-EnableProfile\"", req);
+	CU_ASSERT_EQUAL(g_w->status, 202);
+	CU_ASSERT_EQUAL(g_w->body_len, 0);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_w->held);
+	CU_ASSERT_EQUAL(g_w->cb_count, 0);
+
+	/* the operation completes later: the response goes to ReplyTo */
+	ws_request_finish_status(g_w->held, &st);
+	g_w->held = NULL;
+	CU_ASSERT_TRUE(run_until(&g_w->cb_count, 1, 5000));
+	assert_valid(g_w->cb_body);
+	CU_ASSERT(contains(g_w->cb_body, ">//1.3.6.1.4.1.99999.1/urn:uuid:3b9a6e60-0002-4000-8000-000000000002"
+			   "</wsa:RelatesTo>"));
+	CU_ASSERT(contains(g_w->cb_body, ">http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile"
+			   "</wsa:Action>"));
+	CU_ASSERT(contains(g_w->cb_body, talloc_asprintf(g_test_ctx, ">%s</wsa:To>", cb_url)));
+	CU_ASSERT(contains(g_w->cb_body, "<rps:ES4-EnableProfileResponse"));
+	CU_ASSERT(contains(g_w->cb_ct, "action=\"http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile\""));
+	{
+		unsigned int never = 0, i;
+
+		/* the client's bookkeeping of the delivered callback (bounded) */
+		for (i = 0; i < 100 && ws_http_callbacks_pending(g_w->wh); i++)
+			run_until(&never, 1, 20);
+	}
+	CU_ASSERT_EQUAL(ws_http_callbacks_pending(g_w->wh), 0);
+	world_teardown();
+}
+
+static void test_oneway_over_http(void)
+{
+	world_setup();
+	post("/ES3", CT_SOAP, fixture("es3_profile_enabled_notif.xml"));
+	CU_ASSERT_EQUAL(g_w->status, 202);
+	CU_ASSERT_EQUAL(g_w->body_len, 0);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	world_teardown();
+}
+
+/* A raw HTTP/1.1 client on the loop (the http_client only POSTs, and cannot walk away mid-request). */
+struct raw {
+	struct osmo_fd ofd;
+	char *resp;
+	unsigned int eof;
+};
+
+static int raw_read_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct raw *r = ofd->data;
+	char buf[4096];
+	ssize_t n = recv(ofd->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n > 0) {
+		r->resp = talloc_strndup_append(r->resp, buf, n);
+		return 0;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	osmo_fd_unregister(ofd);
+	close(ofd->fd);
+	ofd->fd = -1;
+	r->eof = 1;
+	return 0;
+}
+
+static struct raw *raw_send(uint16_t port, const char *text)
+{
+	struct raw *r = talloc_zero(g_test_ctx, struct raw);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* loopback: the kernel completes the handshake from the listen backlog at once */
+	CU_ASSERT_EQUAL_FATAL(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	CU_ASSERT_EQUAL_FATAL(send(fd, text, strlen(text), 0), (ssize_t)strlen(text));
+	r->resp = talloc_strdup(r, "");
+	osmo_fd_setup(&r->ofd, fd, OSMO_FD_READ, raw_read_cb, r, 0);
+	CU_ASSERT_EQUAL(osmo_fd_register(&r->ofd), 0);
+	return r;
+}
+
+static void raw_close(struct raw *r)
+{
+	if (r->ofd.fd >= 0) {
+		osmo_fd_unregister(&r->ofd);
+		close(r->ofd.fd);
+		r->ofd.fd = -1;
+	}
+}
+
+static void test_wsdl(void)
+{
+	struct raw *r;
+
+	world_setup();
+	r = raw_send(g_w->port, "GET /ES4?wsdl HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	CU_ASSERT_TRUE(run_until(&r->eof, 1, 5000));
+	CU_ASSERT(!strncmp(r->resp, "HTTP/1.1 200", 12));
+	CU_ASSERT(contains(r->resp, "text/xml"));
+	CU_ASSERT(contains(r->resp, "<wsdl:service name=\"ES4SmSrService\">"));
+	raw_close(r);
+	/* a service without WSDL: 404; GET without ?wsdl: 405 */
+	r = raw_send(g_w->port, "GET /ES3?wsdl HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	CU_ASSERT_TRUE(run_until(&r->eof, 1, 5000));
+	CU_ASSERT(!strncmp(r->resp, "HTTP/1.1 404", 12));
+	raw_close(r);
+	r = raw_send(g_w->port, "GET /ES4 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	CU_ASSERT_TRUE(run_until(&r->eof, 1, 5000));
+	CU_ASSERT(!strncmp(r->resp, "HTTP/1.1 405", 12));
+	CU_ASSERT(contains(r->resp, "Allow: POST"));
+	raw_close(r);
+	world_teardown();
+}
+
+/* The requester of a synchronous call goes away before the answer: no crash, no answer on a dead connection,
+ * and the answer is stored, so that its retry gets it without a second execution. */
+static void test_sync_requester_gone(void)
+{
+	struct ws_mem_store *st;
+	struct ws_status ok = { .kind = WS_STATUS_SUCCESS };
+	const char *body;
+	struct raw *r;
+	unsigned int i;
+
+	world_setup();
+	st = ws_mem_store_alloc(g_w, 100, 3600, NULL, NULL);
+	ws_service_set_store(g_w->es4, &ws_mem_store_ops, st);
+	g_w->hold_sync = true;
+	body = fixture("es4_get_eis.xml");
+	r = raw_send(g_w->port, talloc_asprintf(g_test_ctx, "POST /ES4 HTTP/1.1\r\nHost: t\r\nContent-Type: "
+						  CT_SOAP "\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
+						  body));
+	CU_ASSERT_TRUE(run_until(&g_w->handled, 1, 5000));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_w->held);
+	CU_ASSERT_PTR_NOT_NULL(g_w->held->done);
+	raw_close(r);
+	/* until the server has seen the close and detached the request (bounded) */
+	for (i = 0; i < 100 && g_w->held->done; i++) {
+		unsigned int never = 0;
+
+		run_until(&never, 1, 20);
+	}
+	CU_ASSERT_PTR_NULL(g_w->held->done);
+	ws_request_finish_status(g_w->held, &ok);
+	g_w->held = NULL;
+
+	/* the retry is answered from the store */
+	g_w->hold_sync = false;
+	post("/ES4", CT_SOAP, body);
+	CU_ASSERT_EQUAL(g_w->status, 200);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	CU_ASSERT(contains(g_w->body, "<rps:Status>EXECUTED_SUCCESS</rps:Status>"));
+	world_teardown();
+}
+
+static int suite_init(void)
+{
+	static void *log_ctx;
+	char *path;
+
+	if (!log_ctx) {
+		log_ctx = talloc_named_const(NULL, 0, "ws_http_test_log");
+		osmo_init_logging2(log_ctx, &sgp02_log_info);
+		log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
+		log_set_log_level(osmo_stderr_target, LOGL_ERROR);
+	}
+	g_ctx = talloc_named_const(NULL, 0, "ws_http_test");
+	path = talloc_asprintf(g_ctx, "%s/spec/gsma-esim-messaging-3/all-requests.xsd", test_shared_dir());
+	g_schema = ws_schema_load(g_ctx, path);
+	return g_schema ? 0 : 1;
+}
+
+static int suite_cleanup(void)
+{
+	talloc_free(g_ctx);
+	g_ctx = NULL;
+	return 0;
+}
+
+static const struct test_case cases[] = {
+	TEST_CASE(test_sync_over_http),
+	TEST_CASE(test_async_over_http),
+	TEST_CASE(test_oneway_over_http),
+	TEST_CASE(test_wsdl),
+	TEST_CASE(test_sync_requester_gone),
+	TEST_END
+};
+
+static const struct test_suite suites[] = {
+	{ "ws_http", suite_init, suite_cleanup, cases },
+	{ NULL }
+};
+
+int main(int argc, char **argv)
+{
+	return test_main(argc, argv, suites);
+}
