@@ -125,7 +125,7 @@ wait_port() {
 	return 1
 }
 
-# stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL. Returns the exit status if it was our child.
+# stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL. Always returns 0.
 stop_pid() {
 	local pid=$1 t=${2:-10} i
 	kill -0 "$pid" 2>/dev/null || return 0
@@ -138,5 +138,5 @@ stop_pid() {
 		echo "warning: PID $pid did not stop in ${t}s, killing it" >&2
 		kill -KILL "$pid" 2>/dev/null
 	fi
-	wait "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
 }

@@ -61,8 +61,8 @@ static int saip_list(void *ctx, const char *path)
 {
 	struct gp_saip_header hdr;
 	struct gp_saip_pe pe;
-	size_t len, off = 0;
-	uint8_t *pkg;
+	size_t len = 0, off = 0;
+	uint8_t *pkg = NULL;
 	unsigned int i = 0;
 	int rc;
 

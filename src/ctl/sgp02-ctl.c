@@ -45,15 +45,3 @@ int main(int argc, char **argv)
 	return 2;
 }
 
-/* TEMPORARY while the groups are being written: removed once ctl_ota.c and ctl_saip.c land. */
-__attribute__((weak)) int ctl_ota_main(int argc, char **argv)
-{
-	fprintf(stderr, "sgp02-ctl: 'ota' is not built in this version\n");
-	return 2;
-}
-
-__attribute__((weak)) int ctl_saip_main(int argc, char **argv)
-{
-	fprintf(stderr, "sgp02-ctl: 'saip' is not built in this version\n");
-	return 2;
-}
