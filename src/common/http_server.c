@@ -49,6 +49,12 @@
 #define HS_MAX_HEADERS		128
 /* Pipelined bytes buffered while a handler works before we stop reading the connection. */
 #define HS_PIPELINE_MAX		(64 * 1024)
+/* Answers queued but not yet sent beyond which the next pipelined request waits for drained(). */
+#define HS_WQ_HIGH		(256 * 1024)
+/* While blocked on the write queue, look at it this often as well (in case drained() is late). */
+#define HS_WQ_POLL_MS		20
+/* An input buffer bigger than this is given back once it is empty. */
+#define HS_INBUF_KEEP		(16 * 1024)
 /* Hard bound of the input buffer; only reached if the connection ignores conn_set_reading(). */
 #define HS_INBUF_HARD_MAX	(4 * HS_PIPELINE_MAX)
 /* Longest method token we answer 501 (rather than 400) for. */
@@ -162,6 +168,7 @@ struct hs_conn {
 	enum hs_conn_state state;
 	http_parser parser;
 	struct osmo_timer_list timer;
+	struct osmo_timer_list wq_timer;	/*!< write_blocked: re-check the queue (drained() backup) */
 	uint8_t *in;			/*!< received, not yet parsed */
 	size_t in_len;
 	size_t in_off;
@@ -176,6 +183,7 @@ struct hs_conn {
 	const char *fail_why;
 	bool counted;			/*!< counts in srv->num_conns */
 	bool reading;
+	bool write_blocked;		/*!< too much of our answers queued: next request waits for drained() */
 	bool in_process;
 	bool dead;			/*!< the conn is gone; free when busy drops to 0 */
 	unsigned int busy;
@@ -325,6 +333,7 @@ static void hs_conn_gone(struct hs_conn *hc, const char *why)
 	hc->conn = NULL;
 	hc->dead = true;
 	osmo_timer_del(&hc->timer);
+	osmo_timer_del(&hc->wq_timer);
 	if (!llist_empty(&hc->entry))
 		llist_del_init(&hc->entry);
 	if (hc->counted) {
@@ -495,6 +504,12 @@ static void hs_req_finished(struct hs_req *r, int rc)
 	hc->hdr_bytes = 0;
 	hc->body_wire = 0;
 	hs_timer_arm(hc, hc->srv->cfg.idle_timeout_ms);
+	if (conn_queued(hc->conn) > HS_WQ_HIGH) {
+		/* a pipelining peer that does not read its answers: no new work until they are out */
+		hc->write_blocked = true;
+		osmo_timer_schedule(&hc->wq_timer, 0, HS_WQ_POLL_MS * 1000);
+		return;
+	}
 	hs_set_reading(hc, true);
 	/* inside hs_process() (the handler answered at once) its loop goes on by itself */
 	if (!hc->in_process && hc->in_len > hc->in_off)
@@ -980,12 +995,12 @@ static int hs_headers_done(struct hs_conn *hc)
 		hs_fail(hc, 505, HS_CTR_BAD_VERSION, "HTTP/%u.%u request", p->http_major, p->http_minor);
 		return -1;
 	}
-	if (hs_split_target(r, p->method) < 0) {
-		hs_fail(hc, 400, HS_CTR_BAD_REQUEST, "bad request-target");
-		return -1;
-	}
 	if (!hs_method_supported(p->method)) {
 		hs_fail(hc, 501, HS_CTR_NOT_IMPLEMENTED, "method %s not supported", r->pub.method);
+		return -1;
+	}
+	if (hs_split_target(r, p->method) < 0) {
+		hs_fail(hc, 400, HS_CTR_BAD_REQUEST, "bad request-target");
 		return -1;
 	}
 	/* RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is answered 400 */
@@ -1094,7 +1109,7 @@ static void hs_parse(struct hs_conn *hc)
 {
 	struct http_server *srv = hc->srv;
 
-	while (!hc->dead && hc->in_len > hc->in_off &&
+	while (!hc->dead && !hc->write_blocked && hc->in_len > hc->in_off &&
 	       (hc->state == HC_IDLE || hc->state == HC_HEADER || hc->state == HC_BODY)) {
 		const uint8_t *start = hc->in + hc->in_off;
 		size_t avail = hc->in_len - hc->in_off;
@@ -1143,9 +1158,14 @@ static void hs_parse(struct hs_conn *hc)
 			return;
 		}
 	}
-	/* everything parsed: drop the consumed prefix */
-	if (hc->in_off == hc->in_len)
+	/* everything parsed: drop the consumed prefix, and a big buffer with it */
+	if (!hc->dead && hc->in_off == hc->in_len) {
 		hc->in_off = hc->in_len = 0;
+		if (talloc_get_size(hc->in) > HS_INBUF_KEEP) {
+			talloc_free(hc->in);
+			hc->in = NULL;
+		}
+	}
 }
 
 static void hs_process(struct hs_conn *hc)
@@ -1223,7 +1243,7 @@ static int hs_data_cb(struct conn *c, const uint8_t *buf, size_t len)
 	hc->in_len += len;
 
 	hc->busy++;
-	if (hc->state == HC_HANDLER) {
+	if (hc->state == HC_HANDLER || hc->write_blocked) {
 		/* pipelined: keep it for later; stop reading if it piles up */
 		if (hc->in_len - hc->in_off > HS_PIPELINE_MAX)
 			hs_set_reading(hc, false);
@@ -1233,6 +1253,42 @@ static int hs_data_cb(struct conn *c, const uint8_t *buf, size_t len)
 	rc = hc->dead || hc->state == HC_CLOSING ? -1 : 0;
 	hs_conn_put(hc);
 	return rc;
+}
+
+/* The answers queued so far have (mostly) gone out: take the next pipelined request. */
+static void hs_unblock(struct hs_conn *hc)
+{
+	if (hc->dead || !hc->write_blocked)
+		return;
+	hc->write_blocked = false;
+	osmo_timer_del(&hc->wq_timer);
+	if (hc->state != HC_IDLE)
+		return;
+	hc->busy++;
+	hs_set_reading(hc, true);
+	hs_process(hc);
+	hs_conn_put(hc);
+}
+
+static void hs_drained_cb(struct conn *c)
+{
+	struct hs_conn *hc = conn_get_data(c);
+
+	if (hc)
+		hs_unblock(hc);
+}
+
+static void hs_wq_timer_cb(void *data)
+{
+	struct hs_conn *hc = data;
+
+	if (hc->dead || !hc->write_blocked)
+		return;
+	if (hc->state != HC_IDLE || conn_queued(hc->conn) <= HS_WQ_HIGH / 2) {
+		hs_unblock(hc);
+		return;
+	}
+	osmo_timer_schedule(&hc->wq_timer, 0, HS_WQ_POLL_MS * 1000);
 }
 
 static void hs_closed_cb(struct conn *c, enum conn_close_reason reason)
@@ -1249,6 +1305,7 @@ static void hs_closed_cb(struct conn *c, enum conn_close_reason reason)
 
 static const struct conn_ops hs_conn_ops = {
 	.data = hs_data_cb,
+	.drained = hs_drained_cb,
 	.closed = hs_closed_cb,
 };
 
@@ -1264,6 +1321,7 @@ static int hs_accept_cb(struct conn_listener *l, struct conn *c, void *data)
 	hc->reading = true;
 	hc->state = HC_IDLE;
 	osmo_timer_setup(&hc->timer, hs_timer_cb, hc);
+	osmo_timer_setup(&hc->wq_timer, hs_wq_timer_cb, hc);
 	http_parser_init(&hc->parser, HTTP_REQUEST);
 	hc->parser.data = hc;
 	llist_add_tail(&hc->entry, &srv->conns);

@@ -420,6 +420,8 @@ static void st_async_answer(void *data)
 		CU_ASSERT_EQUAL(http_respond(req, 200, "text/plain", NULL, 0, (const uint8_t *)"late", 4), 0);
 }
 
+#define BIG_LEN 200000
+
 static void handler(struct http_request *req, void *data)
 {
 	g_st.requests++;
@@ -457,6 +459,12 @@ static void handler(struct http_request *req, void *data)
 		if (!id)
 			id = "(none)";
 		http_respond(req, 200, "text/plain", NULL, 0, (const uint8_t *)id, strlen(id));
+	} else if (!strcmp(req->path, "/big")) {
+		uint8_t *big = talloc_size(NULL, BIG_LEN);
+
+		memset(big, 'x', BIG_LEN);
+		CU_ASSERT_EQUAL(http_respond(req, 200, "application/octet-stream", NULL, 0, big, BIG_LEN), 0);
+		talloc_free(big);
 	} else if (!strcmp(req->path, "/bad")) {
 		/* a header with CR LF must not get through (header injection) */
 		struct http_header evil = { "X-Evil", "a\r\nSet-Cookie: x" };
@@ -1295,6 +1303,37 @@ static void test_pipeline_backpressure(void)
 	talloc_free(tc);
 }
 
+/* A client that pipelines requests with big answers and does not read them for a while: the
+ * server stops taking requests while its write queue is high instead of overflowing it. */
+static void test_write_backpressure(void)
+{
+	struct http_server_cfg cfg = test_cfg();
+	struct http_server *srv;
+	struct tclient *tc;
+	char *all = talloc_strdup(g_test_ctx, "");
+	unsigned int i, n = 40;
+
+	cfg.header_timeout_ms = 5000;
+	cfg.idle_timeout_ms = 5000;
+	srv = start_srv(&cfg);
+	tc = tc_connect(http_server_port(srv));
+	for (i = 0; i < n; i++)
+		all = talloc_strdup_append_buffer(all, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+	osmo_fd_read_disable(&tc->ofd);
+	tc_sends(tc, all);
+	run_for(300);
+	/* 40 x 200 kB would be far over the 1 MiB write queue bound */
+	CU_ASSERT(g_st.requests < n);
+	osmo_fd_read_enable(&tc->ofd);
+	CU_ASSERT(wait_resp(tc, n, 10000));
+	CU_ASSERT_EQUAL(tc->n_resp, n);
+	for (i = 0; i < tc->n_resp; i++)
+		CU_ASSERT_EQUAL(tc->resp[i].body_len, BIG_LEN);
+	CU_ASSERT(!tc->eof);
+	http_server_stop(srv);
+	talloc_free(tc);
+}
+
 static int psk_lookup(const char *identity, uint8_t *key, size_t key_max, void *data)
 {
 	static const uint8_t k[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
@@ -1411,6 +1450,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_tls_mutual),
 	TEST_CASE(test_counters),
 	TEST_CASE(test_pipeline_backpressure),
+	TEST_CASE(test_write_backpressure),
 	TEST_CASE(test_tls_psk),
 	TEST_END
 };
