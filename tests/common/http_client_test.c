@@ -85,6 +85,7 @@ enum tsrv_action {
 	TS_CLOSE,	/* close the connection without an answer */
 	TS_BIG_CL,	/* announce a Content-Length above the client's bound */
 	TS_BIG_CHUNKED,	/* stream a chunked body above the client's bound */
+	TS_CHUNKED,	/* (http_server only) the echo as a chunked response in three pieces */
 };
 
 struct tsrv_step {
@@ -170,9 +171,10 @@ static void tconn_answer(struct tconn *tc, const struct tsrv_step *st, const cha
 
 	switch (st->action) {
 	case TS_HOLD:
+	case TS_CLOSE:		/* done by the caller, which must not touch tc afterwards */
 		break;
-	case TS_CLOSE:
-		tconn_free(tc);
+	case TS_CHUNKED:
+		CU_FAIL("step not supported by the raw server");
 		break;
 	case TS_BIG_CL:
 		n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -437,6 +439,16 @@ static void srv_handler(struct http_request *req, void *data)
 		http_respond(req, step->status, "application/soap+xml; charset=utf-8", NULL, 0, req->body,
 			     req->body_len);
 		break;
+	case TS_CHUNKED: {
+		size_t third = req->body_len / 3;
+
+		http_respond_start(req, step->status, "application/soap+xml; charset=utf-8", NULL, 0);
+		http_respond_chunk(req, req->body, third);
+		http_respond_chunk(req, req->body + third, third);
+		http_respond_chunk(req, req->body + 2 * third, req->body_len - 2 * third);
+		http_respond_end(req);
+		break;
+	}
 	default:
 		CU_FAIL("step not supported by http_server");
 		http_respond(req, 500, "text/plain", NULL, 0, NULL, 0);
@@ -552,6 +564,34 @@ static void test_post_roundtrip(void)
 
 	http_client_free(hc);
 	CU_ASSERT_EQUAL(r.calls, 2);
+	http_server_stop(srv);
+}
+
+static void test_big_body_chunked_answer(void)
+{
+	/* 600 KiB up (no "Expect: 100-continue" pause), echoed back chunked */
+	static const struct tsrv_step chunked[] = { { TS_CHUNKED, 200 } };
+	struct srv_state st = { .steps = chunked, .num_steps = 1 };
+	struct http_server *srv = srv_start(NULL, &st);
+	struct http_client *hc = plain_client();
+	struct result r = {};
+	size_t len = 600 * 1024, i;
+	uint8_t *body = talloc_size(g_test_ctx, len);
+	double t0 = now_ms();
+
+	for (i = 0; i < len; i++)
+		body[i] = (uint8_t)(i * 7 + (i >> 9));
+	CU_ASSERT_EQUAL(http_client_post(hc, srv_url(srv, "/big"), "application/octet-stream", NULL, 0, body, len,
+					 NULL, result_cb, &r), 0);
+	CU_ASSERT(run_until(&r.calls, 1, 5000));
+	CU_ASSERT_EQUAL(r.status, 200);
+	CU_ASSERT_EQUAL(st.body_len, len);
+	CU_ASSERT(st.body && !memcmp(st.body, body, len));
+	CU_ASSERT_EQUAL(r.len, len);
+	CU_ASSERT(r.body && !memcmp(r.body, body, len));
+	/* well below the 1 s that a 100-continue wait would cost */
+	CU_ASSERT(r.at - t0 < 900);
+	http_client_free(hc);
 	http_server_stop(srv);
 }
 
@@ -1236,6 +1276,7 @@ static int suite_init(void)
 
 static const struct test_case plain_cases[] = {
 	TEST_CASE(test_post_roundtrip),
+	TEST_CASE(test_big_body_chunked_answer),
 	TEST_CASE(test_keepalive_reuse),
 	TEST_CASE(test_parallel_conn_limit),
 	TEST_CASE(test_many_concurrent),
