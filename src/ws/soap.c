@@ -775,7 +775,7 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 	/* SOAP 1.2 Part 2 §7.1.4: the HTTP binding uses application/soap+xml */
 	if (!ws_content_type_ok(tmp, in->content_type, &ct_action)) {
 		http_override = 415;
-		FAULT(WS_FAULT_SENDER, NULL, "Content-Type '%s' is not application/soap+xml (SOAP 1.2)",
+		FAULT(WS_FAULT_SENDER, NULL, "Content-Type '%.200s' is not application/soap+xml (SOAP 1.2)",
 		      in->content_type ? in->content_type : "(none)");
 	}
 	if (in->len > svc->cfg.max_body)
@@ -831,8 +831,8 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 			/* WS-Addressing 1.0 Core §3.2: each of these at most once */
 			if (*slot) {
 				f.problem_header = talloc_asprintf(tmp, "wsa:%s", n->name);
-				FAULT(WS_FAULT_SENDER, "InvalidAddressingHeader", "header wsa:%s appears more than once",
-				      n->name);
+				FAULT(WS_FAULT_SENDER, "InvalidAddressingHeader",
+				      "header wsa:%s appears more than once", n->name);
 			}
 			*slot = n;
 			continue;
@@ -840,7 +840,8 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 		if (must_understand(n)) {
 			f.nu_ns = n->ns ? talloc_strdup(tmp, (const char *)n->ns->href) : NULL;
 			f.nu_name = talloc_strdup(tmp, (const char *)n->name);
-			FAULT(WS_FAULT_MUST_UNDERSTAND, NULL, "header {%s}%s with mustUnderstand is not understood",
+			FAULT(WS_FAULT_MUST_UNDERSTAND, NULL,
+			      "header {%.200s}%.200s with mustUnderstand is not understood",
 			      f.nu_ns ? f.nu_ns : "", f.nu_name);
 		}
 	}
@@ -866,18 +867,19 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 	/* WS-Addressing SOAP Binding §6.4.1: the action parameter of the media type must agree with wsa:Action */
 	if (ct_action && *ct_action && strcmp(ct_action, action)) {
 		f.problem_action = action;
-		FAULT(WS_FAULT_SENDER, "ActionMismatch", "Content-Type action '%s' differs from wsa:Action '%s'",
+		FAULT(WS_FAULT_SENDER, "ActionMismatch",
+		      "Content-Type action '%.200s' differs from wsa:Action '%.200s'",
 		      ct_action, action);
 	}
 
 	op = ws_service_find_op(svc, action);
 	if (!op) {
 		f.problem_action = action;
-		FAULT(WS_FAULT_SENDER, "ActionNotSupported", "action '%s' is not supported by %s", action,
+		FAULT(WS_FAULT_SENDER, "ActionNotSupported", "action '%.200s' is not supported by %s", action,
 		      svc->cfg.name);
 	}
 	if (!ws_xml_is(fn, WS_NS_RPS, op->req_elem))
-		FAULT(WS_FAULT_SENDER, NULL, "Body element {%s}%s does not match action %s (expected %s)",
+		FAULT(WS_FAULT_SENDER, NULL, "Body element {%.200s}%.200s does not match action %.200s (expected %s)",
 		      fn->ns ? (const char *)fn->ns->href : "", fn->name, action, op->req_elem);
 	if (op->mep == WS_MEP_ASYNC) {
 		if (!reply_to || !*reply_to) {
@@ -927,7 +929,8 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 				res->http_status = 202;
 				goto out;
 			}
-			FAULT(WS_FAULT_RECEIVER, NULL, "message %s is still being processed; retry later", message_id);
+			FAULT(WS_FAULT_RECEIVER, NULL, "message %.200s is still being processed; retry later",
+			      message_id);
 		}
 	}
 

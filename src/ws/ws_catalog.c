@@ -34,7 +34,8 @@ const struct ws_op ws_ops_ES2SmDpService[] = {
 	  "ES2-UpdatePolicyRulesResponse", "http://gsma.com/ES2/ProfileManagement/ES2-UpdatePolicyRulesResponse" },
 	{ "ES2-UpdateSubscriptionAddress", "ES2-UpdateSubscriptionAddressRequest",
 	  "http://gsma.com/ES2/ProfileManagement/ES2-UpdateSubscriptionAddressRequest", WS_MEP_SYNC,
-	  "ES2-UpdateSubscriptionAddressResponse", "http://gsma.com/ES2/ProfileManagement/ES2-UpdateSubscriptionAddressResponse" },
+	  "ES2-UpdateSubscriptionAddressResponse",
+	  "http://gsma.com/ES2/ProfileManagement/ES2-UpdateSubscriptionAddressResponse" },
 	{ NULL }
 };
 
@@ -92,13 +93,15 @@ const struct ws_op ws_ops_ES3SmSrService[] = {
 	  "ES3-SendDataResponse", "http://gsma.com/ES3/ProfileManagement/ES3-SendDataResponse" },
 	{ "ES3-ProfileDownloadCompleted", "ES3-ProfileDownloadCompletedRequest",
 	  "http://gsma.com/ES3/ProfileManagement/ES3-ProfileDownloadedCompletedRequest", WS_MEP_SYNC,
-	  "ES3-ProfileDownloadCompletedResponse", "http://gsma.com/ES3/ProfileManagement/ES3-ProfileDownloadedCompletedResponse" },
+	  "ES3-ProfileDownloadCompletedResponse",
+	  "http://gsma.com/ES3/ProfileManagement/ES3-ProfileDownloadedCompletedResponse" },
 	{ "ES3-UpdatePolicyRules", "ES3-UpdatePolicyRulesRequest",
 	  "http://gsma.com/ES3/ProfileManagement/ES3-UpdatePolicyRulesRequest", WS_MEP_SYNC,
 	  "ES3-UpdatePolicyRulesResponse", "http://gsma.com/ES3/ProfileManagement/ES3-UpdatePolicyRulesResponse" },
 	{ "ES3-UpdateSubscriptionAddress", "ES3-UpdateSubscriptionAddressRequest",
 	  "http://gsma.com/ES3/ProfileManagement/ES3-UpdateSubscriptionAddressRequest", WS_MEP_SYNC,
-	  "ES3-UpdateSubscriptionAddressResponse", "http://gsma.com/ES3/PlatformManagement/ES3-UpdateSubscriptionAddressResponse" },
+	  "ES3-UpdateSubscriptionAddressResponse",
+	  "http://gsma.com/ES3/PlatformManagement/ES3-UpdateSubscriptionAddressResponse" },
 	{ "ES3-EnableProfile", "ES3-EnableProfileRequest",
 	  "http://gsma.com/ES3/PlatformManagement/ES3-EnableProfileRequest", WS_MEP_SYNC,
 	  "ES3-EnableProfileResponse", "http://gsma.com/ES3/PlatformManagement/ES3-EnableProfileResponse" },
@@ -110,7 +113,8 @@ const struct ws_op ws_ops_ES3SmSrService[] = {
 	  "ES3-DeleteISDPResponse", "http://gsma.com/ES3/PlatformManagement/ES3-DeleteISDPResponse" },
 	{ "ES3-UpdateConnectivityParameters", "ES3-UpdateConnectivityParametersRequest",
 	  "http://gsma.com/ES3/PlatformManagement/ES3-UpdateConnectivityParametersRequest", WS_MEP_SYNC,
-	  "ES3-UpdateConnectivityParametersResponse", "http://gsma.com/ES3/PlatformManagement/ES3-UpdateConnectivityParametersResponse" },
+	  "ES3-UpdateConnectivityParametersResponse",
+	  "http://gsma.com/ES3/PlatformManagement/ES3-UpdateConnectivityParametersResponse" },
 	{ NULL }
 };
 
@@ -142,7 +146,8 @@ const struct ws_op ws_ops_ES4SmSrService[] = {
 	  "ES4-UpdatePolicyRulesResponse", "http://gsma.com/ES4/ProfileManagement/ES4-UpdatePolicyRulesResponse" },
 	{ "ES4-UpdateSubscriptionAddress", "ES4-UpdateSubscriptionAddressRequest",
 	  "http://gsma.com/ES4/ProfileManagement/ES4-UpdateSubscriptionAddressRequest", WS_MEP_SYNC,
-	  "ES4-UpdateSubscriptionAddressResponse", "http://gsma.com/ES4/ProfileManagement/ES4-UpdateSubscriptionAddressResponse" },
+	  "ES4-UpdateSubscriptionAddressResponse",
+	  "http://gsma.com/ES4/ProfileManagement/ES4-UpdateSubscriptionAddressResponse" },
 	{ NULL }
 };
 
@@ -150,7 +155,8 @@ const struct ws_op ws_ops_ES4SmSrService[] = {
 const struct ws_op ws_ops_ES7SmSrService[] = {
 	{ "ES7-CreateAdditionalKeySet", "ES7-CreateAdditionalKeySetRequest",
 	  "http://gsma.com/ES7/eUICCManagement/ES7-CreateAdditionalKeySetRequest", WS_MEP_SYNC,
-	  "ES7-CreateAdditionalKeySetResponse", "http://gsma.com/ES7/eUICCManagement/ES7-CreateAdditionalKeySetResponse" },
+	  "ES7-CreateAdditionalKeySetResponse",
+	  "http://gsma.com/ES7/eUICCManagement/ES7-CreateAdditionalKeySetResponse" },
 	{ "ES7-HandoverEUICC", "ES7-HandoverEUICCRequest",
 	  "http://gsma.com/ES7/eUICCManagement/ES7-HandoverEUICCRequest", WS_MEP_SYNC,
 	  "ES7-HandoverEUICCResponse", "http://gsma.com/ES7/eUICCManagement/ES7-HandoverEUICCResponse" },
@@ -167,11 +173,12 @@ const struct ws_op ws_ops_ES7SmSrService[] = {
 const struct ws_op ws_ops_ES7SmSrProviderService[] = {
 	{ "ES7-CreateAdditionalKeySet", "ES7-CreateAdditionalKeySetRequest",
 	  "http://gsma.com/ES7/eUICCManagement/ES7-CreateAdditionalKeySet", WS_MEP_ASYNC,
-	  "ES7-CreateAdditionalKeySetResponse", "http://gsma.com/ES7/eUICCManagementCallBack/ES7-CreateAdditionalKeySet" },
+	  "ES7-CreateAdditionalKeySetResponse",
+	  "http://gsma.com/ES7/eUICCManagementCallBack/ES7-CreateAdditionalKeySet" },
 	{ "ES7-HandoverEUICC", "ES7-HandoverEUICCRequest",
 	  "http://gsma.com/ES7/eUICCManagement/ES7-HandoverEUICC", WS_MEP_ASYNC,
 	  "ES7-HandoverEUICCResponse", "http://gsma.com/ES7/eUICCManagementCallBack/ES7-HandoverEUICC" },
-	{ "ES7-AuthenticateSMSR", "ES7-AuthenticateSMSRRequest" /* WSDL says ES7-AuthenticateSMSRequest, no such element */,
+	{ "ES7-AuthenticateSMSR", "ES7-AuthenticateSMSRRequest", /* fixed, see ws_catalog.h */
 	  "http://gsma.com/ES7/eUICCManagement/ES7-AuthenticateSMSR", WS_MEP_ASYNC,
 	  "ES7-AuthenticateSMSRResponse", "http://gsma.com/ES7/eUICCManagementCallBack/ES7-AuthenticateSMSR" },
 	{ NULL }

@@ -25,6 +25,7 @@ struct ws_http_svc {
 
 struct ws_http {
 	struct llist_head services;
+	struct llist_head pendings;	/* struct pending whose request still runs */
 	struct llist_head posts;	/* struct cb_post in flight */
 	unsigned int num_posts;
 	char *wsdl_dir;
@@ -44,6 +45,7 @@ struct cb_post {
 
 /* One POST being processed. */
 struct pending {
+	struct llist_head list;		/* in ws_http.pendings while the request runs */
 	struct ws_http *wh;
 	struct http_request *hreq;	/* NULL once answered or aborted */
 	struct ws_request *wreq;	/* the dispatched request, while it runs */
@@ -51,13 +53,31 @@ struct pending {
 	bool done_called;
 };
 
+static int pending_free(struct pending *p)
+{
+	llist_del_init(&p->list);
+	return 0;
+}
+
 static int ws_http_free(struct ws_http *wh)
 {
 	struct cb_post *p, *tmp;
 
+	struct pending *pd, *ptmp;
+
 	llist_for_each_entry_safe(p, tmp, &wh->posts, list) {
 		llist_del_init(&p->list);
 		p->wh = NULL;
+	}
+	/* requests still running keep running, but must not call back into us */
+	llist_for_each_entry_safe(pd, ptmp, &wh->pendings, list) {
+		llist_del_init(&pd->list);
+		if (pd->wreq)
+			ws_request_detach(pd->wreq);
+		if (pd->hreq) {
+			pd->hreq->on_abort = NULL;
+			pd->hreq->handler_data = NULL;
+		}
 	}
 	return 0;
 }
@@ -70,6 +90,7 @@ struct ws_http *ws_http_alloc(void *ctx, const struct ws_http_cfg *cfg)
 		return NULL;
 	INIT_LLIST_HEAD(&wh->services);
 	INIT_LLIST_HEAD(&wh->posts);
+	INIT_LLIST_HEAD(&wh->pendings);
 	talloc_set_destructor(wh, ws_http_free);
 	if (cfg) {
 		wh->wsdl_dir = cfg->wsdl_dir ? talloc_strdup(wh, cfg->wsdl_dir) : NULL;
@@ -276,6 +297,8 @@ void ws_http_handler(struct http_request *hreq, void *data)
 		http_respond(hreq, 503, NULL, NULL, 0, NULL, 0);
 		return;
 	}
+	INIT_LLIST_HEAD(&p->list);
+	talloc_set_destructor(p, pending_free);
 	p->wh = wh;
 	p->hreq = hreq;
 	p->in_process = true;
@@ -293,6 +316,7 @@ void ws_http_handler(struct http_request *hreq, void *data)
 	if (res.req && !p->done_called) {
 		/* still running */
 		p->wreq = res.req;
+		llist_add_tail(&p->list, &wh->pendings);
 		if (res.req->op->mep == WS_MEP_SYNC) {
 			/* answered by on_done later */
 			hreq->handler_data = p;

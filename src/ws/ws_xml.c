@@ -217,9 +217,18 @@ struct ws_schema *ws_schema_load(void *ctx, const char *xsd_path)
 	return s;
 }
 
+/* Validation never needs to load anything (the schema is compiled; xsi:schemaLocation hints in a message are
+ * not followed when a schema is given); refuse any load attempt all the same. */
+static xmlParserInputPtr deny_all_loader(const char *url, const char *id, xmlParserCtxtPtr ctxt)
+{
+	LOGP(DWS, LOGL_NOTICE, "refused to load '%.200s' during validation\n", url ? url : "?");
+	return NULL;
+}
+
 int ws_schema_validate_elem(struct ws_schema *s, void *ctx, xmlNodePtr elem, char **err)
 {
 	xmlSchemaValidCtxtPtr vctxt;
+	xmlExternalEntityLoader prev;
 	struct first_error fe = { .ctx = ctx };
 	int rc;
 
@@ -231,7 +240,10 @@ int ws_schema_validate_elem(struct ws_schema *s, void *ctx, xmlNodePtr elem, cha
 	if (!vctxt)
 		return -ENOMEM;
 	xmlSchemaSetValidStructuredErrors(vctxt, collect_first_error, &fe);
+	prev = xmlGetExternalEntityLoader();
+	xmlSetExternalEntityLoader(deny_all_loader);
 	rc = xmlSchemaValidateOneElement(vctxt, elem);
+	xmlSetExternalEntityLoader(prev);
 	xmlSchemaFreeValidCtxt(vctxt);
 	if (rc == 0)
 		return 0;

@@ -293,7 +293,8 @@ enum ws_fault_code {
 /*! A Fault to build. */
 struct ws_fault {
 	enum ws_fault_code code;
-	const char *wsa_subcode;	/*!< local name of a WS-Addressing subcode, e.g. "ActionNotSupported", or NULL */
+	/*! local name of a WS-Addressing subcode, e.g. "ActionNotSupported", or NULL */
+	const char *wsa_subcode;
 	const char *reason;		/*!< Reason/Text (xml:lang="en") */
 	/*! detail: WS-Addressing ProblemHeaderQName (e.g. "wsa:MessageID") or ProblemAction; NULL: none */
 	const char *problem_header;

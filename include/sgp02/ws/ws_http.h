@@ -11,6 +11,8 @@
  *
  * Usage: ws = ws_http_alloc(ctx, &cfg); ws_http_add_service(ws, svc) for each service;
  *        http_server_start(ctx, &server_cfg, ws_http_handler, ws).
+ * Teardown: stop the HTTP server first, then free the ws_http (requests still running are detached from it:
+ * their answers are still stored for duplicates), then the services.
  */
 #pragma once
 
