@@ -350,55 +350,62 @@ static void conn_kick(struct conn *c)
 
 /* ------------------------------------------------------------------ I/O */
 
-/* Classify a failed SSL_* call. \returns 0 if it only waits (sets *wants_write), else the close
- * reason to end with. Logs real failures. */
-static int conn_ssl_error(struct conn *c, int rc, bool *wants_write, const char *what)
+/* Classify a failed SSL_* call (return value \a rc). \returns true if it only has to wait for the
+ * socket (then *wants_write says for which direction), false if the connection is over (then
+ * *reason says why; real failures are logged). */
+static bool conn_ssl_wait(struct conn *c, int rc, bool *wants_write, enum conn_close_reason *reason,
+			  const char *what)
 {
 	int err = SSL_get_error(c->ssl, rc);
 	int sys_errno = errno;
+	bool open = c->state == CONN_ST_OPEN;
 	unsigned long e;
 	char buf[512];
 
 	switch (err) {
 	case SSL_ERROR_WANT_READ:
 		*wants_write = false;
-		return 0;
+		return true;
 	case SSL_ERROR_WANT_WRITE:
 		*wants_write = true;
-		return 0;
+		return true;
 	case SSL_ERROR_ZERO_RETURN:
-		return -(int)CONN_CLOSE_PEER - 1;
+		/* close_notify from the peer */
+		*reason = CONN_CLOSE_PEER;
+		return false;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() == 0) {
-			if (sys_errno == 0 || rc == 0) {
-				/* EOF without close_notify */
+			if (rc == 0 || sys_errno == 0) {
 				LOGCONN(c, LOGL_DEBUG, "%s: peer closed without close_notify\n", what);
-				return -(int)(c->state == CONN_ST_OPEN ? CONN_CLOSE_PEER : CONN_CLOSE_TLS) - 1;
+				*reason = open ? CONN_CLOSE_PEER : CONN_CLOSE_TLS;
+			} else {
+				LOGCONN(c, LOGL_INFO, "%s: %s\n", what, strerror(sys_errno));
+				*reason = open ? CONN_CLOSE_ERROR : CONN_CLOSE_TLS;
 			}
-			LOGCONN(c, LOGL_INFO, "%s: %s\n", what, strerror(sys_errno));
-			return -(int)(c->state == CONN_ST_OPEN ? CONN_CLOSE_ERROR : CONN_CLOSE_TLS) - 1;
+			return false;
 		}
+		/* OpenSSL queued the reason */
 		/* fall through */
 	case SSL_ERROR_SSL:
 	default:
 		e = ERR_peek_error();
-		if (c->state == CONN_ST_OPEN && ERR_GET_LIB(e) == ERR_LIB_SSL &&
-		    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		/* OpenSSL 3 reports a bare EOF as an error; after the handshake the application
+		 * protocol (HTTP lengths) detects truncation, so this is the peer closing */
+		if (open && ERR_GET_LIB(e) == ERR_LIB_SSL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
 			ERR_clear_error();
 			LOGCONN(c, LOGL_DEBUG, "%s: peer closed without close_notify\n", what);
-			return -(int)CONN_CLOSE_PEER - 1;
+			*reason = CONN_CLOSE_PEER;
+			return false;
 		}
 		if (c->state == CONN_ST_HANDSHAKE)
 			LOGCONN(c, LOGL_NOTICE, "TLS handshake failed: %s\n",
 				tls_handshake_err_str(c->ssl, buf, sizeof(buf)));
 		else
-			LOGCONN(c, LOGL_NOTICE, "%s failed: %s\n", what, tls_err_str(buf, sizeof(buf)));
-		return -(int)CONN_CLOSE_TLS - 1;
+			LOGCONN(c, LOGL_NOTICE, "TLS %s failed: %s\n", what, tls_err_str(buf, sizeof(buf)));
+		*reason = CONN_CLOSE_TLS;
+		return false;
 	}
 }
-
-/* conn_ssl_error() returns -(reason + 1) for a reason: map back. */
-#define CONN_SSL_REASON(rc)	((enum conn_close_reason)(-(rc) - 1))
 
 /* Write as much of the queue as the socket takes. \returns false if the conn ended. */
 static bool conn_flush(struct conn *c)
@@ -417,11 +424,11 @@ static bool conn_flush(struct conn *c)
 			errno = 0;
 			rc = SSL_write(c->ssl, w->data + w->off, len > INT_MAX ? INT_MAX : (int)len);
 			if (rc <= 0) {
+				enum conn_close_reason reason;
 				bool ww;
-				int r = conn_ssl_error(c, rc, &ww, "write");
 
-				if (r < 0) {
-					conn_finish(c, CONN_SSL_REASON(r));
+				if (!conn_ssl_wait(c, rc, &ww, &reason, "write")) {
+					conn_finish(c, reason);
 					return false;
 				}
 				c->write_wants_read = !ww;
@@ -472,11 +479,11 @@ static bool conn_read(struct conn *c)
 			errno = 0;
 			rc = SSL_read(c->ssl, buf, sizeof(buf));
 			if (rc <= 0) {
+				enum conn_close_reason reason;
 				bool ww;
-				int r = conn_ssl_error(c, rc, &ww, "read");
 
-				if (r < 0) {
-					conn_finish(c, CONN_SSL_REASON(r));
+				if (!conn_ssl_wait(c, rc, &ww, &reason, "read")) {
+					conn_finish(c, reason);
 					return false;
 				}
 				c->read_wants_write = ww;
@@ -559,10 +566,10 @@ static bool conn_handshake(struct conn *c)
 	errno = 0;
 	rc = SSL_do_handshake(c->ssl);
 	if (rc != 1) {
+		enum conn_close_reason reason;
 		bool ww;
-		int r = conn_ssl_error(c, rc, &ww, "handshake");
 
-		if (r < 0) {
+		if (!conn_ssl_wait(c, rc, &ww, &reason, "handshake")) {
 			/* anything that ends a handshake is a TLS failure (refused certificate, PSK, EOF) */
 			conn_finish(c, CONN_CLOSE_TLS);
 			return false;

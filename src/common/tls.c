@@ -1,8 +1,10 @@
 /* TLS contexts for conn.c: certificate TLS (optionally mutual) and TLS 1.2 PSK (SCP81).
  * Only OpenSSL 3 SSL/EVP APIs that are not deprecated. The socket side lives in conn.c. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 
 #include <talloc.h>
@@ -75,6 +77,80 @@ const char *tls_handshake_err_str(SSL *ssl, char *buf, size_t len)
 		snprintf(buf, len, "%s", errs);
 	return buf;
 }
+
+/* ------------------------------------------------------------------ socket BIO
+ * OpenSSL's own socket BIO writes with write(), which raises SIGPIPE when the peer has gone.
+ * A library must not depend on every program ignoring SIGPIPE, so connections use this small
+ * BIO instead: send(MSG_NOSIGNAL) / recv() on the non-blocking fd, retry flags as OpenSSL
+ * expects (BIO_should_retry() on EAGAIN), errno left for conn.c to report. */
+
+static int tls_bio_fd(BIO *b)
+{
+	return (int)(intptr_t)BIO_get_data(b);
+}
+
+static int tls_bio_write(BIO *b, const char *buf, int len)
+{
+	ssize_t n = send(tls_bio_fd(b), buf, len, MSG_NOSIGNAL);
+
+	BIO_clear_retry_flags(b);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+static int tls_bio_read(BIO *b, char *buf, int len)
+{
+	ssize_t n = recv(tls_bio_fd(b), buf, len, 0);
+
+	BIO_clear_retry_flags(b);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		BIO_set_retry_read(b);
+	return (int)n;
+}
+
+static long tls_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;	/* nothing is buffered here */
+	default:
+		return 0;	/* no kTLS, no pending bytes, no fd to hand out */
+	}
+}
+
+static int tls_bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static BIO_METHOD *g_tls_bio_method;
+
+static BIO *tls_bio_new(int fd)
+{
+	BIO *b;
+
+	if (!g_tls_bio_method) {
+		BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sgp02 socket");
+
+		if (!m)
+			return NULL;
+		if (!BIO_meth_set_write(m, tls_bio_write) || !BIO_meth_set_read(m, tls_bio_read) ||
+		    !BIO_meth_set_ctrl(m, tls_bio_ctrl) || !BIO_meth_set_create(m, tls_bio_create)) {
+			BIO_meth_free(m);
+			return NULL;
+		}
+		/* one per process, kept for its lifetime (the event loop is single-threaded) */
+		g_tls_bio_method = m;
+	}
+	b = BIO_new(g_tls_bio_method);
+	if (b)
+		BIO_set_data(b, (void *)(intptr_t)fd);
+	return b;
+}
+
+/* ------------------------------------------------------------------ contexts */
 
 static int tls_ctx_destructor(struct tls_ctx *t)
 {
@@ -347,11 +423,14 @@ SSL *tls_conn_ssl_new(struct tls_ctx *t, int fd, const char *host)
 {
 	char errs[512];
 	SSL *ssl = SSL_new(t->ssl_ctx);
+	BIO *bio;
 
 	if (!ssl)
 		goto err;
-	if (SSL_set_fd(ssl, fd) != 1)
+	bio = tls_bio_new(fd);
+	if (!bio)
 		goto err;
+	SSL_set_bio(ssl, bio, bio);	/* the SSL owns the BIO now */
 	if (tls_ctx_is_server(t)) {
 		SSL_set_accept_state(ssl);
 		return ssl;

@@ -1074,6 +1074,37 @@ static void test_abort_outside_callback(void)
 	talloc_free(s->l);
 }
 
+static void write_to_gone_peer(struct tls_ctx *srv, struct tls_ctx *clt)
+{
+	/* the peer has gone and we keep writing: a socket error (EPIPE/ECONNRESET), never SIGPIPE */
+	struct server *s = server_start(srv);
+	uint8_t *buf = talloc_zero_size(g_test_ctx, 1024 * 1024);
+	struct peer *cli;
+
+	s->no_reading = true;
+	cli = client_connect(s, clt);
+	RUN_UNTIL(cli->established && s->n == 1 && s->peers[0]->established, 5000);
+	CU_ASSERT_EQUAL_FATAL(s->n, 1);
+	conn_abort(cli->c, CONN_CLOSE_ERROR);
+	RUN_FOR(50);
+	conn_set_write_limit(s->peers[0]->c, 4 * 1024 * 1024);
+	CU_ASSERT_EQUAL(conn_write(s->peers[0]->c, buf, 1024 * 1024), 0);
+	RUN_UNTIL(s->peers[0]->closed, 5000);
+	CU_ASSERT_TRUE(s->peers[0]->closed);
+	CU_ASSERT_EQUAL(s->peers[0]->reason, CONN_CLOSE_ERROR);
+	talloc_free(s->l);
+}
+
+static void test_write_to_gone_peer_plain(void)
+{
+	write_to_gone_peer(NULL, NULL);
+}
+
+static void test_write_to_gone_peer_tls(void)
+{
+	write_to_gone_peer(srv_tls(false), cli_tls(NULL));
+}
+
 /* ------------------------------------------------------------------ suite */
 
 static int suite_init(void)
@@ -1087,7 +1118,7 @@ static int suite_init(void)
 	log_set_print_category(osmo_stderr_target, 1);
 	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
 	log_parse_category_mask(osmo_stderr_target, getenv("CONN_TEST_DEBUG") ? "DHTTP,1" : "DHTTP,8");
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGPIPE stays at its default (fatal): conn must never raise it, whatever the peer does */
 
 	g_pki = talloc_asprintf(g_root, "%s/conn_test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(g_pki))
@@ -1142,6 +1173,8 @@ static const struct test_case conn_cases[] = {
 	TEST_CASE(test_abort_in_data),
 	TEST_CASE(test_free_in_data),
 	TEST_CASE(test_abort_outside_callback),
+	TEST_CASE(test_write_to_gone_peer_plain),
+	TEST_CASE(test_write_to_gone_peer_tls),
 	TEST_END
 };
 
