@@ -688,6 +688,8 @@ static int hc_setup_easy(struct http_client *hc, struct hc_req *req, const char 
 	SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	/* ignore http_proxy/https_proxy from the environment: ES traffic goes where it is configured to */
+	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	SET(CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
 	SET(CURLOPT_POST, 1L);
