@@ -4,6 +4,7 @@
 #define _GNU_SOURCE	/* memmem */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 
+#include <sgp02/common/conn.h>
 #include <sgp02/common/http_client.h>
 #include <sgp02/common/http_server.h>
 #include <sgp02/common/logging.h>
@@ -63,6 +65,7 @@ struct world {
 	struct ws_service *es4, *es3dp;
 	uint16_t port, cb_port;
 	/* callback server */
+	unsigned int cb_fail;		/* answer 503 to that many callbacks first */
 	unsigned int cb_count;
 	char *cb_body;
 	char *cb_ct;
@@ -75,6 +78,8 @@ struct world {
 	/* handlers */
 	bool hold_sync;
 	unsigned int handled;
+	char *peer_identity;
+	char *sender;
 	struct ws_request *held;
 };
 
@@ -89,6 +94,11 @@ static void cb_server_handler(struct http_request *req, void *data)
 	w->cb_body = talloc_strndup(w, (const char *)req->body, req->body_len);
 	w->cb_ct = ct ? talloc_strdup(w, ct) : NULL;
 	w->cb_count++;
+	if (w->cb_fail) {
+		w->cb_fail--;
+		http_respond(req, 503, NULL, NULL, 0, NULL, 0);
+		return;
+	}
 	/* digest §6.2: the callback receiver answers 202 Accepted */
 	http_respond(req, 202, NULL, NULL, 0, NULL, 0);
 }
@@ -112,6 +122,10 @@ static int h_get_eis(struct ws_request *req, void *data)
 				.message = "Unknown EID" };
 
 	w->handled++;
+	talloc_free(w->peer_identity);
+	talloc_free(w->sender);
+	w->peer_identity = req->peer_identity ? talloc_strdup(w, req->peer_identity) : NULL;
+	w->sender = talloc_strdup(w, req->sender);
 	if (w->hold_sync) {
 		w->held = req;
 		return 0;
@@ -136,11 +150,39 @@ static int h_notif(struct ws_request *req, void *data)
 	return ws_request_finish(req);
 }
 
-static void world_setup(void)
+/* Test PKI of tests/common/mkcerts.sh (CA, server CN=localhost, client CN=operator1), made once. */
+static const char *cert(const char *name)
+{
+	static char dir[512];
+
+	if (!dir[0]) {
+		char cmd[1200];
+
+		snprintf(dir, sizeof(dir), "%s/tests/ws/certs", SGP02_BUILDDIR);
+		snprintf(cmd, sizeof(cmd), "sh '%s/tests/common/mkcerts.sh' '%s'", SGP02_SRCDIR, dir);
+		if (system(cmd) != 0) {
+			dir[0] = '\0';
+			return NULL;
+		}
+	}
+	return talloc_asprintf(g_test_ctx, "%s/%s", dir, name);
+}
+
+static void world_setup_tls(bool tls)
 {
 	struct world *w = talloc_zero(g_test_ctx, struct world);
 	struct http_server_cfg scfg = { .addr = "127.0.0.1" };
 	struct http_client_cfg ccfg = { .timeout_ms = 5000, .connect_timeout_ms = 2000 };
+
+	if (tls) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(cert("ca.pem"));
+		/* mutual TLS, as on the ES interfaces (ARCHITECTURE: Security) */
+		scfg.tls = tls_server_ctx_new(w, cert("server.pem"), cert("server.key"), cert("ca.pem"));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(scfg.tls);
+		ccfg.ca_file = cert("ca.pem");
+		ccfg.cert_file = cert("client.pem");
+		ccfg.key_file = cert("client.key");
+	}
 	struct ws_service_cfg es4 = {
 		.name = "ES4SmSrService", .path = "/ES4", .entity_id = "1.3.6.1.4.1.99999.20",
 		.own_address = "http://127.0.0.1/ES4?EntityId=1.3.6.1.4.1.99999.20&EntityName=SM-SR",
@@ -177,6 +219,11 @@ static void world_setup(void)
 	w->cb_port = http_server_port(w->cb_srv);
 }
 
+static void world_setup(void)
+{
+	world_setup_tls(false);
+}
+
 static void world_teardown(void)
 {
 	struct world *w = g_w;
@@ -189,9 +236,11 @@ static void world_teardown(void)
 	g_w = NULL;
 }
 
+static bool g_https;
+
 static char *url(const char *path)
 {
-	return talloc_asprintf(g_test_ctx, "http://127.0.0.1:%u%s", g_w->port, path);
+	return talloc_asprintf(g_test_ctx, "%s://127.0.0.1:%u%s", g_https ? "https" : "http", g_w->port, path);
 }
 
 static void post(const char *path, const char *ct, const char *body)
@@ -446,6 +495,70 @@ static void test_sync_requester_gone(void)
 	world_teardown();
 }
 
+/* The callback receiver fails at first: the callback is retried (with backoff); a duplicate of the finished
+ * request makes the stored callback go out once more. */
+static void test_async_callback_retry(void)
+{
+	struct ws_status st = { .kind = WS_STATUS_FAILED, .subject = "8.2.1", .reason = "3.9" };
+	char *cb_url, *req;
+	unsigned int i, never = 0;
+
+	world_setup();
+	ws_service_set_store(g_w->es4, &ws_mem_store_ops, ws_mem_store_alloc(g_w, 10, 60, NULL, NULL));
+	g_w->cb_fail = 2;
+	cb_url = talloc_asprintf(g_test_ctx, "http://127.0.0.1:%u/cb", g_w->cb_port);
+	req = replace(fixture("es4_enable_profile.xml"), "https://mno.example.com/ES4/callback", cb_url);
+	post("/ES4", CT_SOAP, req);
+	CU_ASSERT_EQUAL(g_w->status, 202);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_w->held);
+	ws_request_finish_status(g_w->held, &st);
+	g_w->held = NULL;
+	/* 503, 503, then 202 (cb_max_retries 2, backoff 50 ms then 100 ms) */
+	CU_ASSERT_TRUE(run_until(&g_w->cb_count, 3, 5000));
+	for (i = 0; i < 100 && ws_http_callbacks_pending(g_w->wh); i++)
+		run_until(&never, 1, 20);
+	CU_ASSERT_EQUAL(ws_http_callbacks_pending(g_w->wh), 0);
+	assert_valid(g_w->cb_body);
+	CU_ASSERT(contains(g_w->cb_body, "<rps:Status>FAILED</rps:Status>"));
+
+	/* the requester did not see it and retries the request: 202 and the stored callback again */
+	post("/ES4", CT_SOAP, req);
+	CU_ASSERT_EQUAL(g_w->status, 202);
+	CU_ASSERT_TRUE(run_until(&g_w->cb_count, 4, 5000));
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	CU_ASSERT(contains(g_w->cb_body, ">//1.3.6.1.4.1.99999.1/urn:uuid:3b9a6e60-0002-4000-8000-000000000002"
+			   "</wsa:RelatesTo>"));
+	for (i = 0; i < 100 && ws_http_callbacks_pending(g_w->wh); i++)
+		run_until(&never, 1, 20);
+	world_teardown();
+}
+
+/* Over mutual TLS the requester is identified by its certificate: the handler sees it, duplicates are keyed by
+ * it (not by the wsa:From it claims). */
+static void test_mtls_identity(void)
+{
+	char *x;
+
+	world_setup_tls(true);
+	g_https = true;
+	x = fixture("es4_get_eis.xml");
+	post("/ES4", CT_SOAP, x);
+	CU_ASSERT_EQUAL(g_w->status, 200);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	CU_ASSERT_STRING_EQUAL(g_w->peer_identity, "operator1");
+	CU_ASSERT_STRING_EQUAL(g_w->sender, "operator1");
+	assert_valid(g_w->body);
+	/* the same MessageID again from the same certificate: replayed, not executed */
+	ws_service_set_store(g_w->es4, &ws_mem_store_ops, ws_mem_store_alloc(g_w, 10, 60, NULL, NULL));
+	x = replace(x, "3b9a6e60-0001", "3b9a6e60-0009");
+	post("/ES4", CT_SOAP, x);
+	post("/ES4", CT_SOAP, x);
+	CU_ASSERT_EQUAL(g_w->status, 200);
+	CU_ASSERT_EQUAL(g_w->handled, 2);
+	g_https = false;
+	world_teardown();
+}
+
 static int suite_init(void)
 {
 	static void *log_ctx;
@@ -476,6 +589,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_oneway_over_http),
 	TEST_CASE(test_wsdl),
 	TEST_CASE(test_sync_requester_gone),
+	TEST_CASE(test_mtls_identity),
+	TEST_CASE(test_async_callback_retry),
 	TEST_END
 };
 
