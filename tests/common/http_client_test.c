@@ -1,9 +1,10 @@
-/* Tests of the HTTP client (http_client.c) against an in-process HTTP/1.1 server on the same event loop.
+/* Tests of the HTTP client (http_client.c) against in-process servers on the same event loop.
  *
- * The server here is deliberately tiny (raw osmo_fd sockets, Content-Length bodies only) and scripted:
- * each request gets the next entry of a list of answers (a status, no answer at all, an oversized
- * body, ...). It counts accepted connections (keep-alive reuse) and records when each request arrived
- * (retry backoff).
+ * Mostly our own http_server (plain, and mutual TLS with the PKI of tests/common/mkcerts.sh), scripted:
+ * request n gets the n-th entry of a list of answers (a status, or no answer at all); it records when
+ * each request arrived (retry backoff) and from which client port (keep-alive reuse).
+ * A tiny raw-socket server covers what http_server never does: closing without an answer, announcing
+ * or streaming an oversized body; it also counts accept()ed connections directly.
  */
 #include <errno.h>
 #include <fcntl.h>
