@@ -29,6 +29,8 @@
 #include <openssl/ssl.h>
 
 #include <osmocom/core/linuxlist.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/stats.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/tdef.h>
@@ -49,12 +51,45 @@ static struct osmo_tdef conn_tdefs[] = {
 		  "without progress" },
 	{ .T = -3, .default_val = 100, .val = 100, .unit = OSMO_TDEF_MS,
 	  .desc = "Listener: pause accepting for this long when out of file descriptors or memory" },
+	{ .T = -4, .default_val = 30000, .val = 30000, .unit = OSMO_TDEF_MS,
+	  .desc = "Connection set-up (TCP connect and TLS handshake) must finish within this long, unless the "
+		  "owner set its own conn_set_timeout()" },
 	{}
 };
 
 #define CONN_T_LINGER	-1
 #define CONN_T_FLUSH	-2
 #define CONN_T_ACCEPT_PAUSE	-3
+#define CONN_T_SETUP	-4
+
+/* Per-listener counters ("conn_listener" group, named after the listening address). */
+enum conn_listener_ctr {
+	CONN_LCTR_ACCEPTED,
+	CONN_LCTR_REFUSED,
+	CONN_LCTR_TLS_FAILURES,
+	CONN_LCTR_TIMEOUTS,
+	CONN_LCTR_OVERFLOWS,
+	CONN_LCTR_ERRORS,
+};
+
+static const struct rate_ctr_desc conn_listener_ctr_desc[] = {
+	[CONN_LCTR_ACCEPTED] = { "conn:accepted", "Connections accepted" },
+	[CONN_LCTR_REFUSED] = { "conn:refused", "Connections refused by their owner" },
+	[CONN_LCTR_TLS_FAILURES] = { "conn:tls_failures", "TLS handshakes or records that failed" },
+	[CONN_LCTR_TIMEOUTS] = { "conn:timeouts", "Connections closed by a timeout" },
+	[CONN_LCTR_OVERFLOWS] = { "conn:overflows", "Connections closed because their write queue overflowed" },
+	[CONN_LCTR_ERRORS] = { "conn:errors", "Connections ended by a socket error" },
+};
+
+static const struct rate_ctr_group_desc conn_listener_ctrg_desc = {
+	.group_name_prefix = "conn_listener",
+	.group_description = "Listening socket (plain TCP or TLS)",
+	.class_id = OSMO_STATS_CLASS_GLOBAL,
+	.num_ctr = ARRAY_SIZE(conn_listener_ctr_desc),
+	.ctr_desc = conn_listener_ctr_desc,
+};
+
+static unsigned int g_conn_listener_idx;
 
 /* One read delivers at most one TLS record's worth of plaintext (RFC 5246 §6.2.1: 2^14). */
 #define CONN_READ_BUF		16384
@@ -126,6 +161,7 @@ struct conn_listener {
 	unsigned int count;
 	struct llist_head conns;
 	struct osmo_timer_list pause_timer;
+	struct rate_ctr_group *ctrs;
 	unsigned int cb_depth;
 	bool free_pending;
 };
@@ -205,6 +241,30 @@ static int conn_destructor(struct conn *c)
 	return 0;
 }
 
+static void conn_listener_ctr_inc(struct conn_listener *l, enum conn_close_reason reason)
+{
+	int idx;
+
+	switch (reason) {
+	case CONN_CLOSE_TLS:
+		idx = CONN_LCTR_TLS_FAILURES;
+		break;
+	case CONN_CLOSE_TIMEOUT:
+		idx = CONN_LCTR_TIMEOUTS;
+		break;
+	case CONN_CLOSE_OVERFLOW:
+		idx = CONN_LCTR_OVERFLOWS;
+		break;
+	case CONN_CLOSE_ERROR:
+		idx = CONN_LCTR_ERRORS;
+		break;
+	default:
+		return;
+	}
+	if (l->ctrs)
+		rate_ctr_inc2(l->ctrs, idx);
+}
+
 static void conn_deliver_closed(struct conn *c)
 {
 	c->cb_depth++;
@@ -221,6 +281,8 @@ static void conn_finish(struct conn *c, enum conn_close_reason reason)
 		return;
 	LOGCONN(c, reason == CONN_CLOSE_LOCAL || reason == CONN_CLOSE_PEER ? LOGL_DEBUG : LOGL_INFO,
 		"connection ended: %s\n", conn_close_reason_name(reason));
+	if (c->listener)
+		conn_listener_ctr_inc(c->listener, reason);
 	conn_release(c);
 	c->state = CONN_ST_DEAD;
 	c->close_reason = reason;
@@ -328,6 +390,8 @@ static void conn_arm_idle(struct conn *c)
 
 	if (!ms && c->closing)
 		ms = osmo_tdef_get(conn_tdefs, CONN_T_FLUSH, OSMO_TDEF_MS, -1);
+	else if (!ms && (c->state == CONN_ST_CONNECTING || c->state == CONN_ST_HANDSHAKE))
+		ms = osmo_tdef_get(conn_tdefs, CONN_T_SETUP, OSMO_TDEF_MS, -1);
 	if (!ms) {
 		osmo_timer_del(&c->idle_timer);
 		return;
@@ -339,7 +403,7 @@ static void conn_idle_timeout(void *data)
 {
 	struct conn *c = data;
 
-	LOGCONN(c, LOGL_INFO, "no progress for %lu ms\n", c->timeout_ms);
+	LOGCONN(c, LOGL_INFO, "timeout (%s)\n", c->state == CONN_ST_OPEN ? "no progress" : "set-up not finished");
 	conn_finish(c, CONN_CLOSE_TIMEOUT);
 }
 
@@ -585,6 +649,7 @@ static bool conn_handshake(struct conn *c)
 	}
 	c->peer_identity = identity;
 	c->state = CONN_ST_OPEN;
+	conn_arm_idle(c);	/* the set-up timeout ends here */
 	LOGCONN(c, LOGL_INFO, "TLS established: %s %s, peer '%s'\n", SSL_get_version(c->ssl),
 		SSL_get_cipher_name(c->ssl), identity ? identity : "-");
 	if (!c->closing && c->ops && c->ops->established) {
@@ -662,6 +727,7 @@ static bool conn_connected(struct conn *c)
 		return conn_handshake(c);
 	}
 	c->state = CONN_ST_OPEN;
+	conn_arm_idle(c);
 	LOGCONN(c, LOGL_DEBUG, "connected\n");
 	if (!c->closing && c->ops && c->ops->established) {
 		conn_cb_enter(c);
@@ -762,6 +828,10 @@ static int conn_listener_destructor(struct conn_listener *l)
 		return -1;
 	}
 	osmo_timer_del(&l->pause_timer);
+	if (l->ctrs) {
+		rate_ctr_group_free(l->ctrs);
+		l->ctrs = NULL;
+	}
 	if (l->ofd.fd >= 0) {
 		osmo_fd_unregister(&l->ofd);
 		close(l->ofd.fd);
@@ -818,6 +888,8 @@ static bool conn_accept_one(struct conn_listener *l, int fd, const struct sockad
 		return true;
 	}
 	LOGCONN(c, LOGL_DEBUG, "accepted (%u open on port %u)\n", l->count, l->port);
+	if (l->ctrs)
+		rate_ctr_inc2(l->ctrs, CONN_LCTR_ACCEPTED);
 
 	l->cb_depth++;
 	conn_cb_enter(c);
@@ -825,6 +897,8 @@ static bool conn_accept_one(struct conn_listener *l, int fd, const struct sockad
 	if (conn_cb_leave(c)) {
 		if (rc != 0 || !c->ops) {
 			LOGCONN(c, LOGL_INFO, "refused by its owner\n");
+			if (l->ctrs)
+				rate_ctr_inc2(l->ctrs, CONN_LCTR_REFUSED);
 			talloc_free(c);
 		} else if (c->state == CONN_ST_OPEN && !c->closing && c->ops->established) {
 			conn_cb_enter(c);
@@ -832,6 +906,8 @@ static bool conn_accept_one(struct conn_listener *l, int fd, const struct sockad
 			if (conn_cb_leave(c))
 				conn_update_when(c);
 		} else {
+			if (c->state == CONN_ST_HANDSHAKE && !c->timeout_ms)
+				conn_arm_idle(c);
 			conn_update_when(c);
 		}
 	}
@@ -953,6 +1029,14 @@ struct conn_listener *conn_listen(void *ctx, const char *addr, uint16_t port, st
 		return NULL;
 	}
 	talloc_set_destructor(l, conn_listener_destructor);
+	/* counters are a convenience: a listener works without them */
+	l->ctrs = rate_ctr_group_alloc(l, &conn_listener_ctrg_desc, g_conn_listener_idx++);
+	if (l->ctrs) {
+		char name[INET6_ADDRSTRLEN + 10];
+
+		snprintf(name, sizeof(name), "%s:%u", addr, l->port);
+		rate_ctr_group_set_name(l->ctrs, name);
+	}
 	LOGP(DHTTP, LOGL_INFO, "listening on %s port %u (%s)\n", addr, l->port, tls ? "TLS" : "plain TCP");
 	return l;
 }
@@ -1033,6 +1117,7 @@ struct conn *conn_connect(void *ctx, const char *host, uint16_t port, struct tls
 		talloc_free(c);
 		return NULL;
 	}
+	conn_arm_idle(c);
 	conn_update_when(c);
 	return c;
 }

@@ -17,6 +17,7 @@
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/utils.h>
+#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/timer.h>
 
@@ -278,6 +279,35 @@ static struct tls_ctx *psk_srv(void)
 
 /* ------------------------------------------------------------------ helpers for checks */
 
+struct ctr_query {
+	const char *group_name;
+	const char *ctr_name;
+	int64_t value;
+};
+
+static int ctr_group_cb(struct rate_ctr_group *grp, void *data)
+{
+	struct ctr_query *q = data;
+	const struct rate_ctr *ctr;
+
+	if (strcmp(grp->desc->group_name_prefix, "conn_listener") || !grp->name || strcmp(grp->name, q->group_name))
+		return 0;
+	ctr = rate_ctr_get_by_name(grp, q->ctr_name);
+	if (ctr)
+		q->value = ctr->current;
+	return 0;
+}
+
+/* Current value of a listener counter, or -1 if there is no such counter. */
+static int64_t listener_ctr(struct server *s, const char *name)
+{
+	struct ctr_query q = { .ctr_name = name, .value = -1 };
+
+	q.group_name = talloc_asprintf(g_test_ctx, "127.0.0.1:%u", conn_listener_port(s->l));
+	rate_ctr_for_each_group(ctr_group_cb, &q);
+	return q.value;
+}
+
 static void fill_pattern(uint8_t *buf, size_t len, size_t start)
 {
 	size_t i;
@@ -403,6 +433,7 @@ static void test_refused_by_owner(void)
 	CU_ASSERT_TRUE(cli->closed);
 	CU_ASSERT_EQUAL(s->n, 0);
 	CU_ASSERT_EQUAL(conn_listener_count(s->l), 0);
+	CU_ASSERT_EQUAL(listener_ctr(s, "conn:refused"), 1);
 	talloc_free(s->l);
 }
 
@@ -493,6 +524,8 @@ static void mtls_refused(const char *cert)
 	CU_ASSERT_FALSE(s->peers[0]->established);
 	CU_ASSERT_EQUAL(s->peers[0]->data_calls, 0);
 	CU_ASSERT_EQUAL(conn_listener_count(s->l), 0);
+	CU_ASSERT_EQUAL(listener_ctr(s, "conn:accepted"), 1);
+	CU_ASSERT_EQUAL(listener_ctr(s, "conn:tls_failures"), 1);
 	talloc_free(s->l);
 }
 
@@ -743,6 +776,7 @@ static void test_idle_timeout(void)
 	CU_ASSERT_EQUAL(s->peers[0]->reason, CONN_CLOSE_TIMEOUT);
 	CU_ASSERT_TRUE(cli->closed);
 	CU_ASSERT_EQUAL(cli->reason, CONN_CLOSE_PEER);
+	CU_ASSERT_EQUAL(listener_ctr(s, "conn:timeouts"), 1);
 	talloc_free(s->l);
 }
 
