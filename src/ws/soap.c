@@ -189,6 +189,11 @@ const struct ws_service_cfg *ws_service_cfg(const struct ws_service *svc)
 	return &svc->cfg;
 }
 
+struct ws_schema *ws_service_schema(const struct ws_service *svc)
+{
+	return svc->schema;
+}
+
 int ws_service_set_handler(struct ws_service *svc, const char *op_name, ws_handler_cb cb, void *data)
 {
 	unsigned int i;

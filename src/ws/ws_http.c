@@ -56,6 +56,11 @@ struct pending {
 static int pending_free(struct pending *p)
 {
 	llist_del_init(&p->list);
+	/* freed with its request (e.g. the service goes away first): the HTTP request must not call us back */
+	if (p->hreq) {
+		p->hreq->on_abort = NULL;
+		p->hreq->handler_data = NULL;
+	}
 	return 0;
 }
 
@@ -228,6 +233,7 @@ static void on_abort(struct http_request *hreq)
 	if (!p)
 		return;
 	/* the requester is gone: the request runs on, its answer is stored for a retry (soap.h) */
+	p->hreq = NULL;
 	if (p->wreq)
 		ws_request_detach(p->wreq);
 	talloc_free(p);
@@ -314,29 +320,25 @@ void ws_http_handler(struct http_request *hreq, void *data)
 	p->in_process = false;
 
 	if (res.req && !p->done_called) {
-		/* still running */
+		/* still running: p lives as long as the request (freed with it), and is listed for our destructor */
 		p->wreq = res.req;
+		talloc_steal(res.req, p);
 		llist_add_tail(&p->list, &wh->pendings);
 		if (res.req->op->mep == WS_MEP_SYNC) {
 			/* answered by on_done later */
 			hreq->handler_data = p;
 			hreq->on_abort = on_abort;
-			p = NULL;
 		} else {
 			p->hreq = NULL;
-			p = NULL;
 		}
-	} else if (p->done_called) {
+	} else {
+		/* finished, a Fault or a replay: answered here */
+		p->hreq = NULL;
 		talloc_free(p);
-		p = NULL;
 	}
 	if (res.http_status)
 		respond(hreq, res.http_status, res.xml, res.len);
 	if (res.resend_xml)
 		post_callback(wh, res.resend_url, NULL, "(replayed)", res.resend_xml, res.resend_len);
-	if (p) {
-		/* nothing dispatched (a Fault or a replay) */
-		talloc_free(p);
-	}
 	talloc_free(tmp);
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <talloc.h>
+#include <libxml/parser.h>
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/select.h>
@@ -23,6 +24,7 @@
 #include <sgp02/common/logging.h>
 #include <sgp02/ws/soap.h>
 #include <sgp02/ws/ws_catalog.h>
+#include <sgp02/ws/ws_client.h>
 #include <sgp02/ws/ws_http.h>
 #include <sgp02/ws/ws_store.h>
 
@@ -559,6 +561,148 @@ static void test_mtls_identity(void)
 	world_teardown();
 }
 
+/* ------------------------------------------------------------------ client (ws_call) */
+
+struct call_rec {
+	unsigned int n;
+	int rc;
+	int status;
+	char *body_name;
+	char *body_text;
+	char *relates_to;
+	char *fault_code;
+	char *fault_reason;
+};
+
+static void call_cb(const struct ws_call_result *r, void *data)
+{
+	struct call_rec *c = data;
+
+	c->rc = r->rc;
+	c->status = r->status;
+	if (r->body) {
+		xmlChar *t = xmlNodeGetContent(r->body);
+
+		c->body_name = talloc_strdup(g_test_ctx, (const char *)r->body->name);
+		c->body_text = talloc_strdup(g_test_ctx, (const char *)t);
+		xmlFree(t);
+	}
+	c->relates_to = r->relates_to ? talloc_strdup(g_test_ctx, r->relates_to) : NULL;
+	c->fault_code = r->fault_code ? talloc_strdup(g_test_ctx, r->fault_code) : NULL;
+	c->fault_reason = r->fault_reason ? talloc_strdup(g_test_ctx, r->fault_reason) : NULL;
+	c->n++;
+}
+
+static const struct ws_op *find_op(const struct ws_op *t, const char *name)
+{
+	for (; t->name; t++)
+		if (!strcmp(t->name, name))
+			return t;
+	CU_FAIL("no such operation");
+	return NULL;
+}
+
+/* A function element from text (trusted test input); the document is freed with g_test_ctx's next case. */
+static xmlNodePtr elem(xmlDocPtr *doc, const char *xml)
+{
+	*doc = xmlReadMemory(xml, strlen(xml), "t.xml", NULL, XML_PARSE_NONET);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(*doc);
+	return xmlDocGetRootElement(*doc);
+}
+
+#define RPS_OPEN(e) "<rps:" e " xmlns:rps=\"" WS_NS_RPS "\">"
+#define GETEIS_BODY RPS_OPEN("ES4-GetEISRequest") "<rps:FunctionCallIdentifier>C1</rps:FunctionCallIdentifier>" \
+	"<rps:Eid>89001012012341234012345678901224</rps:Eid></rps:ES4-GetEISRequest>"
+
+static void test_client_calls(void)
+{
+	struct call_rec c = { 0 };
+	xmlDocPtr doc;
+	xmlNodePtr b;
+	char *mid = NULL;
+	struct ws_call_opts o = { 0 };
+
+	world_setup();
+	/* synchronous: the response element, validated, relating to our MessageID */
+	b = elem(&doc, GETEIS_BODY);
+	CU_ASSERT_EQUAL(ws_call(g_w->es3dp, g_w->hc, g_test_ctx, url("/ES4"), find_op(ws_ops_ES4SmSrService,
+			"ES4-GetEIS"), b, NULL, &mid, call_cb, &c), 0);
+	xmlFreeDoc(doc);
+	CU_ASSERT_TRUE(run_until(&c.n, 1, 5000));
+	CU_ASSERT_EQUAL(c.rc, 0);
+	CU_ASSERT_EQUAL(c.status, 200);
+	CU_ASSERT_STRING_EQUAL(c.body_name, "ES4-GetEISResponse");
+	CU_ASSERT(contains(c.body_text, "FAILED"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mid);
+	CU_ASSERT(!strncmp(mid, "//1.3.6.1.4.1.99999.10/urn:uuid:", 32));
+	CU_ASSERT_STRING_EQUAL(c.relates_to, mid);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+
+	/* asynchronous: accepted with 202; without ReplyTo it is not sent */
+	b = elem(&doc, RPS_OPEN("ES4-EnableProfileRequest")
+		 "<rps:FunctionCallIdentifier>C2</rps:FunctionCallIdentifier>"
+		 "<rps:Eid>89001012012341234012345678901224</rps:Eid><rps:Iccid>8933010000000000010</rps:Iccid>"
+		 "</rps:ES4-EnableProfileRequest>");
+	CU_ASSERT_EQUAL(ws_call(g_w->es3dp, g_w->hc, g_test_ctx, url("/ES4"), find_op(ws_ops_ES4SmSrService,
+			"ES4-EnableProfile"), b, NULL, NULL, call_cb, &c), -EINVAL);
+	o.reply_to = "http://127.0.0.1:1/never";
+	CU_ASSERT_EQUAL(ws_call(g_w->es3dp, g_w->hc, g_test_ctx, url("/ES4"), find_op(ws_ops_ES4SmSrService,
+			"ES4-EnableProfile"), b, &o, NULL, call_cb, &c), 0);
+	xmlFreeDoc(doc);
+	CU_ASSERT_TRUE(run_until(&c.n, 2, 5000));
+	CU_ASSERT_EQUAL(c.rc, 0);
+	CU_ASSERT_EQUAL(c.status, 202);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_w->held);
+	CU_ASSERT_STRING_EQUAL(g_w->held->reply_to, "http://127.0.0.1:1/never");
+	ws_request_detach(g_w->held);
+	g_w->held = NULL;
+
+	/* a Fault comes back as such */
+	b = elem(&doc, RPS_OPEN("ES4-DeleteProfileRequest")
+		 "<rps:FunctionCallIdentifier>C3</rps:FunctionCallIdentifier>"
+		 "<rps:Eid>89001012012341234012345678901224</rps:Eid><rps:Iccid>8933010000000000010</rps:Iccid>"
+		 "</rps:ES4-DeleteProfileRequest>");
+	CU_ASSERT_EQUAL(ws_call(g_w->es3dp, g_w->hc, g_test_ctx, url("/ES4"), find_op(ws_ops_ES4SmSrService,
+			"ES4-DeleteProfile"), b, &o, NULL, call_cb, &c), 0);
+	xmlFreeDoc(doc);
+	CU_ASSERT_TRUE(run_until(&c.n, 3, 5000));
+	CU_ASSERT_EQUAL(c.rc, -EPROTO);
+	CU_ASSERT_EQUAL(c.status, 500);
+	CU_ASSERT_STRING_EQUAL(c.fault_code, "env:Receiver");
+	CU_ASSERT(contains(c.fault_reason, "not implemented"));
+
+	/* a notification */
+	b = elem(&doc, RPS_OPEN("ES3-HandleProfileEnabledNotification")
+		 "<rps:Eid>89001012012341234012345678901224</rps:Eid><rps:Iccid>8933010000000000010</rps:Iccid>"
+		 "<rps:Mno-id>1.2.3</rps:Mno-id><rps:CompletionTimestamp>2024-05-01T10:05:00Z</rps:CompletionTimestamp>"
+		 "</rps:ES3-HandleProfileEnabledNotification>");
+	CU_ASSERT_EQUAL(ws_call(g_w->es4, g_w->hc, g_test_ctx, url("/ES3"), find_op(ws_ops_ES3SmDpService,
+			"ES3-HandleProfileEnabledNotification"), b, NULL, NULL, call_cb, &c), 0);
+	xmlFreeDoc(doc);
+	CU_ASSERT_TRUE(run_until(&c.n, 4, 5000));
+	CU_ASSERT_EQUAL(c.rc, 0);
+	CU_ASSERT_EQUAL(c.status, 202);
+	CU_ASSERT_EQUAL(g_w->handled, 3);
+
+	/* a schema-invalid body is not sent; nor a body of another operation */
+	b = elem(&doc, RPS_OPEN("ES4-GetEISRequest") "<rps:Eid>89</rps:Eid></rps:ES4-GetEISRequest>");
+	CU_ASSERT_EQUAL(ws_call(g_w->es3dp, g_w->hc, g_test_ctx, url("/ES4"), find_op(ws_ops_ES4SmSrService,
+			"ES4-GetEIS"), b, NULL, NULL, call_cb, &c), -EBADMSG);
+	CU_ASSERT_EQUAL(ws_call(g_w->es3dp, g_w->hc, g_test_ctx, url("/ES4"), find_op(ws_ops_ES4SmSrService,
+			"ES4-AuditEIS"), b, &o, NULL, call_cb, &c), -EINVAL);
+	xmlFreeDoc(doc);
+
+	/* nobody listening */
+	b = elem(&doc, GETEIS_BODY);
+	CU_ASSERT_EQUAL(ws_call(g_w->es3dp, g_w->hc, g_test_ctx, "http://127.0.0.1:1/ES4",
+				find_op(ws_ops_ES4SmSrService, "ES4-GetEIS"), b, NULL, NULL, call_cb, &c), 0);
+	xmlFreeDoc(doc);
+	CU_ASSERT_TRUE(run_until(&c.n, 5, 5000));
+	CU_ASSERT(c.rc < 0 && c.rc != -EPROTO && c.rc != -EBADMSG);
+	CU_ASSERT_EQUAL(c.n, 5);
+	world_teardown();
+}
+
 static int suite_init(void)
 {
 	static void *log_ctx;
@@ -591,6 +735,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_sync_requester_gone),
 	TEST_CASE(test_mtls_identity),
 	TEST_CASE(test_async_callback_retry),
+	TEST_CASE(test_client_calls),
 	TEST_END
 };
 

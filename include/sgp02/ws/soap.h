@@ -151,6 +151,8 @@ struct ws_service_cfg {
 struct ws_service *ws_service_alloc(void *ctx, const struct ws_service_cfg *cfg, struct ws_schema *schema,
 				    const struct ws_op *ops);
 const struct ws_service_cfg *ws_service_cfg(const struct ws_service *svc);
+/*! The schema the service validates with (NULL: none). */
+struct ws_schema *ws_service_schema(const struct ws_service *svc);
 
 /*! Handler of one operation. Called with a validated request; it must answer with ws_request_finish() (now,
  *  or later from the event loop; for one-way operations too, with no response). \returns 0 when it took the
