@@ -11,6 +11,7 @@ PKGS=(
 	libcunit1-dev
 	clang libclang-rt-14-dev
 	telnet netcat-openbsd procps iproute2 curl
+	python3 python3-zeep tshark wrk
 )
 
 missing=()
