@@ -188,7 +188,7 @@ const char *conn_close_reason_name(enum conn_close_reason r)
 }
 
 #define LOGCONN(c, level, fmt, args...) \
-	LOGP(DHTTP, level, "%s%s: " fmt, (c)->ssl ? "tls " : "", (c)->peer_name, ## args)
+	LOGP(DHTTP, level, "%s%s: " fmt, (c)->tls ? "tls " : "", (c)->peer_name, ## args)
 
 static bool conn_io(struct conn *c);
 static void conn_update_when(struct conn *c);

@@ -178,6 +178,7 @@ struct server {
 	bool no_reading;
 	bool refuse;
 	bool free_listener;		/* the accept callback frees the listener */
+	bool busy;			/* the accept callback answers "busy" and closes (like a 503) */
 };
 
 static int server_accept(struct conn_listener *l, struct conn *c, void *data)
@@ -208,6 +209,10 @@ static int server_accept(struct conn_listener *l, struct conn *c, void *data)
 		conn_set_timeout(c, s->timeout_ms);
 	if (s->no_reading)
 		conn_set_reading(c, false);
+	if (s->busy) {
+		CU_ASSERT_EQUAL(conn_write(c, "busy", 4), 0);
+		conn_close(c);
+	}
 	return 0;
 }
 
@@ -1091,6 +1096,34 @@ static void test_free_in_data(void)
 	talloc_free(s->l);
 }
 
+static void busy_in_accept(struct tls_ctx *srv, struct tls_ctx *clt)
+{
+	struct server *s = server_start(srv);
+	struct peer *cli;
+
+	s->busy = true;
+	cli = client_connect(s, clt);
+	RUN_UNTIL(cli->closed && s->n == 1 && s->peers[0]->closed, 5000);
+	CU_ASSERT_EQUAL_FATAL(s->n, 1);
+	/* closing from the accept callback: no established() for the owner, the answer gets out */
+	CU_ASSERT_FALSE(s->peers[0]->established);
+	CU_ASSERT_EQUAL(s->peers[0]->reason, CONN_CLOSE_LOCAL);
+	CU_ASSERT_EQUAL(cli->reason, CONN_CLOSE_PEER);
+	CU_ASSERT_EQUAL_FATAL(cli->rx_len, 4);
+	CU_ASSERT_EQUAL(memcmp(cli->rx, "busy", 4), 0);
+	talloc_free(s->l);
+}
+
+static void test_busy_in_accept_plain(void)
+{
+	busy_in_accept(NULL, NULL);
+}
+
+static void test_busy_in_accept_tls(void)
+{
+	busy_in_accept(srv_tls(false), cli_tls(NULL));
+}
+
 static void test_abort_outside_callback(void)
 {
 	struct server *s = server_start(NULL);
@@ -1207,6 +1240,8 @@ static const struct test_case conn_cases[] = {
 	TEST_CASE(test_abort_in_data),
 	TEST_CASE(test_free_in_data),
 	TEST_CASE(test_abort_outside_callback),
+	TEST_CASE(test_busy_in_accept_plain),
+	TEST_CASE(test_busy_in_accept_tls),
 	TEST_CASE(test_write_to_gone_peer_plain),
 	TEST_CASE(test_write_to_gone_peer_tls),
 	TEST_END
