@@ -894,6 +894,113 @@ static void test_schema_load_errors(void)
 	CU_ASSERT_PTR_NULL(ws_schema_load(g_test_ctx, data_path("es4_get_eis.xml")));
 }
 
+/* Deterministic mutations of the valid fixtures (flip, drop, duplicate, truncate, insert markup) through the
+ * whole pipeline: every outcome is a defined answer, never a crash or a leak (the ASan build checks). */
+static uint32_t xs_state = 0x2545f491;
+
+static uint32_t xs(void)
+{
+	xs_state ^= xs_state << 13;
+	xs_state ^= xs_state >> 17;
+	xs_state ^= xs_state << 5;
+	return xs_state;
+}
+
+static void test_mutations(void)
+{
+	static const char *const inserts[] = {
+		"<!DOCTYPE x [<!ENTITY a \"b\">]>", "&a;", "<![CDATA[x]]>", "<?pi x?>", "<!-- c -->", "</", "<",
+		"&#0;", "&#x110000;", "\xff\xfe", "xmlns:rps=\"urn:other\"", " s:mustUnderstand=\"true\"", "\"",
+	};
+	static const char *const names[] = {
+		"es4_get_eis.xml", "es4_enable_profile.xml", "es3_create_isdp.xml", "es3_profile_enabled_notif.xml",
+	};
+	struct ws_service *svc[] = {
+		mksvc(ws_ops_ES4SmSrService, "ES4SmSrService"),
+		mksvc(ws_ops_ES3SmSrService, "ES3SmSrService"),
+		mksvc(ws_ops_ES3SmDpService, "ES3SmDpService"),
+	};
+	struct hstate h = { .finish = true, .st = { .kind = WS_STATUS_SUCCESS },
+			    .extra_name = "Isd-p-aid", .extra_text = "A0000005591010FFFFFFFF8900001000" };
+	struct hstate hn = { .finish = true };
+	unsigned int i, counts[600] = { 0 };
+	uint8_t *fx[4];
+	size_t fx_len[4];
+
+	for (i = 0; i < 4; i++)
+		fx[i] = fixture(names[i], &fx_len[i]);
+
+	ws_service_set_handler(svc[0], "ES4-GetEIS", handler, &hn);
+	ws_service_set_handler(svc[0], "ES4-EnableProfile", handler, &hn);
+	ws_service_set_handler(svc[1], "ES3-CreateISDP", handler, &h);
+	ws_service_set_handler(svc[2], "ES3-HandleProfileEnabledNotification", handler, &hn);
+	for (i = 0; i < 2000; i++) {
+		void *ctx = talloc_new(g_test_ctx);
+		size_t len = fx_len[i % 4], pos;
+		char *m = talloc_size(ctx, len + 64);
+		struct done_rec d = { 0 };
+		struct ws_result res;
+		struct ws_input in = { .content_type = CT_SOAP, .done = done_cb, .done_data = &d };
+		const char *ins;
+
+		memcpy(m, fx[i % 4], len);
+		pos = xs() % len;
+		switch (xs() % 5) {
+		case 0:	/* flip a byte */
+			m[pos] ^= 1 << (xs() % 8);
+			break;
+		case 1:	/* truncate */
+			len = pos;
+			break;
+		case 2:	/* drop a run */
+			{
+				size_t n = 1 + xs() % 16;
+
+				if (pos + n > len)
+					n = len - pos;
+				memmove(m + pos, m + pos + n, len - pos - n);
+				len -= n;
+			}
+			break;
+		case 3:	/* insert markup */
+			ins = inserts[xs() % ARRAY_SIZE(inserts)];
+			if (strlen(ins) <= 60) {
+				memmove(m + pos + strlen(ins), m + pos, len - pos);
+				memcpy(m + pos, ins, strlen(ins));
+				len += strlen(ins);
+			}
+			break;
+		default: /* swap two bytes */
+			{
+				size_t q = xs() % len;
+				char t = m[pos];
+
+				m[pos] = m[q];
+				m[q] = t;
+			}
+			break;
+		}
+		in.body = (uint8_t *)m;
+		in.len = len;
+		ws_process(svc[i % 4 == 3 ? 2 : (i % 4 == 2 ? 1 : 0)], ctx, &in, &res);
+		CU_ASSERT(res.http_status == 0 || res.http_status == 202 || res.http_status == 400 ||
+			  res.http_status == 500);
+		if (res.http_status == 400 || res.http_status == 500)
+			CU_ASSERT(res.xml && contains(res.xml, res.len, "<env:Fault>"));
+		if (res.http_status == 0)
+			CU_ASSERT(d.calls == 1 && d.status == 200 && d.xml);
+		CU_ASSERT_PTR_NULL(res.req);
+		if (res.http_status < (int)ARRAY_SIZE(counts))
+			counts[res.http_status]++;
+		talloc_free(ctx);
+	}
+	/* both outcomes occur: mutations that keep the message valid, and Faults */
+	CU_ASSERT(counts[400] > 0);
+	CU_ASSERT(counts[0] + counts[202] > 0);
+	printf("[mutations: %u answered, %u accepted, %u Sender, %u Receiver] ", counts[0], counts[202], counts[400],
+	       counts[500]);
+}
+
 /* ------------------------------------------------------------------ main */
 
 static int suite_init(void)
@@ -943,6 +1050,7 @@ static const struct test_case bad_cases[] = {
 	TEST_CASE(test_schema_invalid),
 	TEST_CASE(test_must_understand),
 	TEST_CASE(test_not_implemented),
+	TEST_CASE(test_mutations),
 	TEST_END
 };
 
