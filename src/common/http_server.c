@@ -78,6 +78,7 @@ enum hs_ctr {
 	HS_CTR_NOT_IMPLEMENTED,
 	HS_CTR_BAD_VERSION,
 	HS_CTR_ABORTED,
+	HS_CTR_WRITE_BLOCKED,
 };
 
 static const struct rate_ctr_desc hs_ctr_desc[] = {
@@ -98,6 +99,7 @@ static const struct rate_ctr_desc hs_ctr_desc[] = {
 	[HS_CTR_NOT_IMPLEMENTED] = { "http:not_implemented", "Unsupported method or coding (501)" },
 	[HS_CTR_BAD_VERSION] = { "http:bad_version", "Unsupported HTTP version (505)" },
 	[HS_CTR_ABORTED] = { "http:aborted", "Connections lost before the answer was sent" },
+	[HS_CTR_WRITE_BLOCKED] = { "http:write_blocked", "Pipelined requests held back: peer slow to read answers" },
 };
 
 static const struct rate_ctr_group_desc hs_ctrg_desc = {
@@ -507,6 +509,7 @@ static void hs_req_finished(struct hs_req *r, int rc)
 	if (conn_queued(hc->conn) > HS_WQ_HIGH) {
 		/* a pipelining peer that does not read its answers: no new work until they are out */
 		hc->write_blocked = true;
+		hs_ctr_inc(hc->srv, HS_CTR_WRITE_BLOCKED);
 		osmo_timer_schedule(&hc->wq_timer, 0, HS_WQ_POLL_MS * 1000);
 		return;
 	}
@@ -1343,6 +1346,8 @@ static int hs_accept_cb(struct conn_listener *l, struct conn *c, void *data)
 
 /* ------------------------------------------------------------------ server */
 
+static int hs_destructor(struct http_server *srv);
+
 struct http_server *http_server_start(void *ctx, const struct http_server_cfg *cfg, http_handler_cb handler,
 				      void *data)
 {
@@ -1370,11 +1375,10 @@ struct http_server *http_server_start(void *ctx, const struct http_server_cfg *c
 	srv->data = data;
 	INIT_LLIST_HEAD(&srv->conns);
 	srv->ctrs = rate_ctr_group_alloc(srv, &hs_ctrg_desc, g_hs_instance++);
+	talloc_set_destructor(srv, hs_destructor);
 	srv->lsn = conn_listen(srv, srv->addr, cfg->port, cfg->tls, hs_accept_cb, srv);
 	if (!srv->lsn) {
 		LOGP(DHTTP, LOGL_ERROR, "HTTP server: cannot listen on %s:%u\n", srv->addr, cfg->port);
-		if (srv->ctrs)
-			rate_ctr_group_free(srv->ctrs);
 		talloc_free(srv);
 		return NULL;
 	}
@@ -1388,12 +1392,12 @@ uint16_t http_server_port(const struct http_server *srv)
 	return srv && srv->lsn ? conn_listener_port(srv->lsn) : 0;
 }
 
-void http_server_stop(struct http_server *srv)
+/* Freeing the server (http_server_stop() or a talloc_free() of it or of its parent) ends every
+ * connection: pending requests get on_abort() first. */
+static int hs_destructor(struct http_server *srv)
 {
 	struct hs_conn *hc, *tmp;
 
-	if (!srv)
-		return;
 	/* freeing the server under a running handler would pull the request from under its feet */
 	OSMO_ASSERT(srv->in_cb == 0);
 	llist_for_each_entry_safe(hc, tmp, &srv->conns, entry) {
@@ -1410,5 +1414,11 @@ void http_server_stop(struct http_server *srv)
 	srv->lsn = NULL;
 	if (srv->ctrs)
 		rate_ctr_group_free(srv->ctrs);
+	srv->ctrs = NULL;
+	return 0;
+}
+
+void http_server_stop(struct http_server *srv)
+{
 	talloc_free(srv);
 }

@@ -31,6 +31,12 @@
 
 /* ------------------------------------------------------------------ running the loop */
 
+/* Upper bound for anything that should happen "soon": generous, so that a loaded machine (CI,
+ * parallel make check, sanitizers) does not fail the tests; waits end as soon as the thing happens. */
+#define WAIT_MS 5000
+/* How late a timeout of ~100 ms may fire on a loaded machine and still count as "in time". */
+#define SLACK_MS 1500
+
 static bool g_deadline_hit;
 static struct osmo_timer_list g_deadline;
 
@@ -251,14 +257,16 @@ static struct tclient *tc_alloc(void)
 	return tc;
 }
 
-/* A raw TCP client connected to 127.0.0.1:port. */
-static struct tclient *tc_connect(uint16_t port)
+/* A raw TCP client connected to 127.0.0.1:port; \a rcvbuf: its socket receive buffer, 0 default. */
+static struct tclient *tc_connect_rcvbuf(uint16_t port, int rcvbuf)
 {
 	struct tclient *tc = tc_alloc();
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	OSMO_ASSERT(fd >= 0);
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 	/* loopback: the kernel completes the handshake without the server's accept() */
 	OSMO_ASSERT(connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
@@ -267,6 +275,11 @@ static struct tclient *tc_connect(uint16_t port)
 	OSMO_ASSERT(osmo_fd_register(&tc->ofd) == 0);
 	tc->established = true;
 	return tc;
+}
+
+static struct tclient *tc_connect(uint16_t port)
+{
+	return tc_connect_rcvbuf(port, 0);
 }
 
 static void tc_send(struct tclient *tc, const void *buf, size_t len)
@@ -392,6 +405,7 @@ static struct {
 	struct osmo_timer_list async_timer;
 	const struct conn *first_conn;
 	bool other_conn;
+	unsigned long async_ms;		/* delay of /async's answer; 0: 30 ms */
 } g_st;
 
 static void st_reset(void)
@@ -449,7 +463,7 @@ static void handler(struct http_request *req, void *data)
 		g_st.held = req;
 		req->on_abort = st_on_abort;
 		osmo_timer_setup(&g_st.async_timer, st_async_answer, NULL);
-		osmo_timer_schedule(&g_st.async_timer, 0, 30000);
+		osmo_timer_schedule(&g_st.async_timer, 0, (g_st.async_ms ? g_st.async_ms : 30) * 1000);
 	} else if (!strcmp(req->path, "/hold")) {
 		g_st.held = req;
 		req->on_abort = st_on_abort;
@@ -483,7 +497,7 @@ static bool cond_requests(void *arg)
 /* Wait until the handler has seen \a n requests in total. */
 static bool wait_requests(unsigned int n)
 {
-	return run_until(cond_requests, &n, 1000);
+	return run_until(cond_requests, &n, WAIT_MS);
 }
 
 static struct http_server_cfg test_cfg(void)
@@ -520,7 +534,7 @@ static const struct tresp *one_shot(struct http_server *srv, struct tclient **tc
 
 	*tcp = tc;
 	tc_sends(tc, req);
-	if (!wait_resp(tc, 1, 1000))
+	if (!wait_resp(tc, 1, WAIT_MS))
 		return NULL;
 	return &tc->resp[0];
 }
@@ -534,7 +548,7 @@ static void test_get_post(void)
 	const struct tresp *r;
 
 	tc_sends(tc, "GET /echo?wsdl HTTP/1.1\r\nHost: localhost\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	r = &tc->resp[0];
 	CU_ASSERT_EQUAL(r->status, 200);
 	CU_ASSERT_EQUAL(r->body_len, 0);
@@ -549,7 +563,7 @@ static void test_get_post(void)
 
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n"
 		 "Content-Length: 11\r\n\r\nhello world");
-	CU_ASSERT_FATAL(wait_resp(tc, 2, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
 	r = &tc->resp[1];
 	CU_ASSERT_EQUAL(r->status, 200);
 	CU_ASSERT_EQUAL(r->body_len, 11);
@@ -559,14 +573,14 @@ static void test_get_post(void)
 
 	/* absolute-form target (RFC 9112 §3.2.2) */
 	tc_sends(tc, "POST http://localhost/echo?a=b HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1\r\n\r\nZ");
-	CU_ASSERT_FATAL(wait_resp(tc, 3, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 3, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[2].status, 200);
 	CU_ASSERT(has_header(&tc->resp[2], "X-Query: a=b"));
 	CU_ASSERT_STRING_EQUAL(tc->resp[2].body, "Z");
 
 	/* unknown path: whatever the handler says */
 	tc_sends(tc, "GET /nothing HTTP/1.1\r\nHost: localhost\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 4, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 4, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[3].status, 404);
 	CU_ASSERT_EQUAL(g_st.requests, 4);
 	CU_ASSERT(!tc->eof);
@@ -574,7 +588,7 @@ static void test_get_post(void)
 	/* HEAD: the length a GET would get, no body */
 	tc->head = true;
 	tc_sends(tc, "HEAD /echo HTTP/1.1\r\nHost: localhost\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 5, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 5, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[4].status, 200);
 	CU_ASSERT(has_header(&tc->resp[4], "X-Method: HEAD"));
 	CU_ASSERT(!tc->parse_err);
@@ -609,7 +623,7 @@ static void test_keepalive_100(void)
 		snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
 			 strlen(body), body);
 		tc_sends(tc, req);
-		if (!wait_resp(tc, i + 1, 1000))
+		if (!wait_resp(tc, i + 1, WAIT_MS))
 			break;
 		CU_ASSERT_EQUAL(tc->resp[i].status, 200);
 		CU_ASSERT_STRING_EQUAL(tc->resp[i].body, body);
@@ -647,7 +661,7 @@ static void test_pipelined(void)
 		CU_ASSERT(has_header(&tc->resp[10], "Connection: close"));
 		CU_ASSERT(has_header(&tc->resp[10], "X-Query: last"));
 	}
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	CU_ASSERT(!g_st.other_conn);
 	http_server_stop(srv);
 	talloc_free(tc);
@@ -666,7 +680,7 @@ static void test_split_reads(void)
 
 	/* every byte in its own read: the parser state survives between reads */
 	tc_trickle(tc, "POST /echo?split HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde", 1);
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
 	CU_ASSERT_STRING_EQUAL(tc->resp[0].body, "abcde");
 	CU_ASSERT(has_header(&tc->resp[0], "X-Query: split"));
@@ -684,7 +698,7 @@ static void test_chunked_request(void)
 	/* chunk extensions, tiny chunks, a trailer */
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 		 "5;name=value\r\nhello\r\n1\r\n \r\n1;x;y=\"q\"\r\nw\r\n4\r\norld\r\n0\r\nX-Trailer: t\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
 	CU_ASSERT_STRING_EQUAL(tc->resp[0].body, "hello world");
 
@@ -696,12 +710,12 @@ static void test_chunked_request(void)
 	tc_send(tc, req, strlen(req) / 2);
 	run_for(5);
 	tc_sends(tc, req + strlen(req) / 2);
-	CU_ASSERT_FATAL(wait_resp(tc, 2, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[1].status, 200);
 	CU_ASSERT_EQUAL(tc->resp[1].body_len, 300);
 	CU_ASSERT_EQUAL(tc->resp[1].body[26], 'a');
 	tc_sends(tc, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 3, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 3, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[2].status, 200);
 	CU_ASSERT(!g_st.other_conn);
 
@@ -709,7 +723,7 @@ static void test_chunked_request(void)
 	talloc_free(tc);
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 501);
 
 	/* Content-Length and chunked together: refused (request smuggling) */
@@ -717,9 +731,9 @@ static void test_chunked_request(void)
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
 		 "0\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 400);
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	http_server_stop(srv);
 	talloc_free(tc);
 }
@@ -730,21 +744,21 @@ static void test_chunked_response(void)
 	struct tclient *tc = tc_connect(http_server_port(srv));
 
 	tc_sends(tc, "GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
 	CU_ASSERT(has_header(&tc->resp[0], "Transfer-Encoding: chunked"));
 	CU_ASSERT(!has_header_name(&tc->resp[0], "Content-Length"));
 	CU_ASSERT_STRING_EQUAL(tc->resp[0].body, "one,two,three");
 	/* the connection goes on */
 	tc_sends(tc, "GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 2, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
 	CU_ASSERT_STRING_EQUAL(tc->resp[1].body, "one,two,three");
 	talloc_free(tc);
 
 	/* HTTP/1.0 knows no chunked coding: the body ends with the connection */
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "GET /chunked HTTP/1.0\r\n\r\n");
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	CU_ASSERT_FATAL(tc->n_resp == 1);
 	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
 	CU_ASSERT(!has_header_name(&tc->resp[0], "Transfer-Encoding"));
@@ -761,7 +775,7 @@ static void test_http10(void)
 
 	/* HTTP/1.0 without keep-alive: answered, then closed */
 	tc_sends(tc, "GET /echo HTTP/1.0\r\n\r\n");
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	CU_ASSERT_FATAL(tc->n_resp == 1);
 	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
 	CU_ASSERT(has_header(&tc->resp[0], "Connection: close"));
@@ -770,17 +784,17 @@ static void test_http10(void)
 	/* HTTP/1.0 with keep-alive stays open */
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT(has_header(&tc->resp[0], "Connection: keep-alive"));
 	tc_sends(tc, "GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 2, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
 	CU_ASSERT(!tc->eof);
 	talloc_free(tc);
 
 	/* HTTP/1.1 with Connection: close */
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	CU_ASSERT_FATAL(tc->n_resp == 1);
 	CU_ASSERT(has_header(&tc->resp[0], "Connection: close"));
 	http_server_stop(srv);
@@ -793,11 +807,11 @@ static void test_expect_100(void)
 	struct tclient *tc = tc_connect(http_server_port(srv));
 
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 100);
 	CU_ASSERT_EQUAL(g_st.requests, 0);
 	tc_sends(tc, "hello");
-	CU_ASSERT_FATAL(wait_resp(tc, 2, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[1].status, 200);
 	CU_ASSERT_STRING_EQUAL(tc->resp[1].body, "hello");
 	talloc_free(tc);
@@ -805,17 +819,17 @@ static void test_expect_100(void)
 	/* too big for us: 413 at once, no 100, the body is never read */
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 413);
 	CU_ASSERT(has_header(&tc->resp[0], "Connection: close"));
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->n_resp, 1);
 	talloc_free(tc);
 
 	/* an expectation we do not know */
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 5\r\n\r\nhello");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	CU_ASSERT_EQUAL(tc->resp[0].status, 417);
 	CU_ASSERT_EQUAL(g_st.requests, 1);
 	http_server_stop(srv);
@@ -837,7 +851,7 @@ static void test_header_too_big(void)
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_EQUAL(r->status, 431);
 	CU_ASSERT(has_header(r, "Connection: close"));
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	talloc_free(tc);
 
 	/* many small fields */
@@ -876,7 +890,7 @@ static void test_body_too_big(void)
 	r = one_shot(srv, &tc, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_EQUAL(r->status, 413);
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	talloc_free(tc);
 
 	/* chunked body growing over the limit */
@@ -889,7 +903,7 @@ static void test_body_too_big(void)
 	r = one_shot(srv, &tc, req);
 	CU_ASSERT_FATAL(r != NULL);
 	CU_ASSERT_EQUAL(r->status, 413);
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	CU_ASSERT_EQUAL(g_st.requests, 0);
 	talloc_free(tc);
 
@@ -912,21 +926,21 @@ static void test_slow_header(void)
 	/* one byte every 10 ms: each byte is "progress", but the header as a whole is late */
 	tc_trickle(tc, "GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
 		   10);
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	dt = now_ms() - t0;
 	CU_ASSERT_FATAL(tc->n_resp == 1);
 	CU_ASSERT_EQUAL(tc->resp[0].status, 408);
-	CU_ASSERT(dt >= 95 && dt < 400);
+	CU_ASSERT(dt >= 95 && dt < SLACK_MS);
 	CU_ASSERT_EQUAL(g_st.requests, 0);
 	talloc_free(tc);
 
 	/* a connection that never sends anything is closed after header_timeout, without an answer */
 	tc = tc_connect(http_server_port(srv));
 	t0 = now_ms();
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	dt = now_ms() - t0;
 	CU_ASSERT_EQUAL(tc->n_resp, 0);
-	CU_ASSERT(dt >= 95 && dt < 400);
+	CU_ASSERT(dt >= 95 && dt < SLACK_MS);
 	http_server_stop(srv);
 	talloc_free(tc);
 }
@@ -939,11 +953,11 @@ static void test_slow_body(void)
 
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
 	t0 = now_ms();
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	dt = now_ms() - t0;
 	CU_ASSERT_FATAL(tc->n_resp == 1);
 	CU_ASSERT_EQUAL(tc->resp[0].status, 408);
-	CU_ASSERT(dt >= 90 && dt < 400);
+	CU_ASSERT(dt >= 90 && dt < SLACK_MS);
 	CU_ASSERT_EQUAL(g_st.requests, 0);
 	talloc_free(tc);
 
@@ -952,11 +966,11 @@ static void test_slow_body(void)
 	tc_sends(tc, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
 	t0 = now_ms();
 	tc_trickle(tc, "1\r\na\r\n1\r\nb\r\n1\r\nc\r\n1\r\nd\r\n1\r\ne\r\n1\r\nf\r\n1\r\ng\r\n1\r\nh\r\n0\r\n\r\n", 8);
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	dt = now_ms() - t0;
 	CU_ASSERT_FATAL(tc->n_resp == 1);
 	CU_ASSERT_EQUAL(tc->resp[0].status, 408);
-	CU_ASSERT(dt < 400);
+	CU_ASSERT(dt < SLACK_MS);
 	http_server_stop(srv);
 	talloc_free(tc);
 }
@@ -968,13 +982,13 @@ static void test_idle_close(void)
 	unsigned long t0, dt;
 
 	tc_sends(tc, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
-	CU_ASSERT_FATAL(wait_resp(tc, 1, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
 	t0 = now_ms();
-	CU_ASSERT(wait_eof(tc, 1000));
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	dt = now_ms() - t0;
 	/* closed without a word after idle_timeout (150 ms) */
 	CU_ASSERT_EQUAL(tc->n_resp, 1);
-	CU_ASSERT(dt >= 140 && dt < 450);
+	CU_ASSERT(dt >= 140 && dt < SLACK_MS);
 	http_server_stop(srv);
 	talloc_free(tc);
 }
@@ -994,11 +1008,11 @@ static void test_max_conns(void)
 	tc2 = tc_connect(http_server_port(srv));
 	tc_sends(tc1, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
 	tc_sends(tc2, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
-	CU_ASSERT(wait_resp(tc1, 1, 1000));
-	CU_ASSERT(wait_resp(tc2, 1, 1000));
+	CU_ASSERT(wait_resp(tc1, 1, WAIT_MS));
+	CU_ASSERT(wait_resp(tc2, 1, WAIT_MS));
 
 	tc3 = tc_connect(http_server_port(srv));
-	CU_ASSERT(wait_eof(tc3, 1000));
+	CU_ASSERT(wait_eof(tc3, WAIT_MS));
 	CU_ASSERT_FATAL(tc3->n_resp == 1);
 	CU_ASSERT_EQUAL(tc3->resp[0].status, 503);
 	CU_ASSERT(has_header(&tc3->resp[0], "Connection: close"));
@@ -1010,7 +1024,7 @@ static void test_max_conns(void)
 		run_for(10);
 		tc3 = tc_connect(http_server_port(srv));
 		tc_sends(tc3, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
-		if (wait_resp(tc3, 1, 1000) && tc3->resp[0].status == 200)
+		if (wait_resp(tc3, 1, WAIT_MS) && tc3->resp[0].status == 200)
 			break;
 		talloc_free(tc3);
 		tc3 = NULL;
@@ -1057,7 +1071,7 @@ static void test_malformed(void)
 		if (!r || r->status != cases[i].status)
 			fprintf(stderr, "case %u: got %d, expected %d\n", i, r ? r->status : -1, cases[i].status);
 		CU_ASSERT(r && r->status == cases[i].status);
-		CU_ASSERT(wait_eof(tc, 1000));
+		CU_ASSERT(wait_eof(tc, WAIT_MS));
 		talloc_free(tc);
 	}
 	CU_ASSERT_EQUAL(g_st.requests, 0);
@@ -1075,7 +1089,7 @@ static void test_async(void)
 	CU_ASSERT(wait_requests(1));
 	CU_ASSERT_EQUAL(g_st.requests, 1);
 	CU_ASSERT_EQUAL(tc->n_resp, 0);
-	CU_ASSERT_FATAL(wait_resp(tc, 2, 1000));
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
 	CU_ASSERT(now_ms() - t0 >= 25);
 	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
 	CU_ASSERT_STRING_EQUAL(tc->resp[0].body, "late");
@@ -1102,16 +1116,17 @@ static void test_async_abort(void)
 	CU_ASSERT(g_st.held != NULL);
 	/* the client goes away: on_abort, and the request is freed (ASan checks the rest) */
 	talloc_free(tc);
-	CU_ASSERT(run_until(cond_aborted, &want, 1000));
+	CU_ASSERT(run_until(cond_aborted, &want, WAIT_MS));
 	CU_ASSERT(g_st.held == NULL);
 
-	/* same when the async answer was about to come */
+	/* same when the async answer was about to come (late enough for a loaded machine) */
+	g_st.async_ms = 900;
 	tc = tc_connect(http_server_port(srv));
 	tc_sends(tc, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n");
 	CU_ASSERT(wait_requests(2));
 	talloc_free(tc);
 	want = 2;
-	CU_ASSERT(run_until(cond_aborted, &want, 1000));
+	CU_ASSERT(run_until(cond_aborted, &want, WAIT_MS));
 	run_for(40);	/* the answer timer must not fire */
 
 	/* and when the server stops under a held request */
@@ -1136,8 +1151,8 @@ static void test_stop_with_conns(void)
 	tc_sends(tc2, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab");
 	run_for(20);
 	http_server_stop(srv);
-	CU_ASSERT(wait_eof(tc1, 1000));
-	CU_ASSERT(wait_eof(tc2, 1000));
+	CU_ASSERT(wait_eof(tc1, WAIT_MS));
+	CU_ASSERT(wait_eof(tc2, WAIT_MS));
 	CU_ASSERT_EQUAL(g_st.requests, 0);
 	talloc_free(tc1);
 	talloc_free(tc2);
@@ -1220,7 +1235,7 @@ static void test_tls_mutual(void)
 
 		CU_ASSERT(wait_requests(1));
 		talloc_free(tc);
-		CU_ASSERT(run_until(cond_aborted, &want, 1000));
+		CU_ASSERT(run_until(cond_aborted, &want, WAIT_MS));
 	}
 	http_server_stop(srv);
 }
@@ -1311,21 +1326,23 @@ static void test_write_backpressure(void)
 	struct http_server *srv;
 	struct tclient *tc;
 	char *all = talloc_strdup(g_test_ctx, "");
-	unsigned int i, n = 40;
+	unsigned int i, n = 12;
 
-	cfg.header_timeout_ms = 5000;
-	cfg.idle_timeout_ms = 5000;
+	cfg.header_timeout_ms = 20000;
+	cfg.idle_timeout_ms = 20000;
 	srv = start_srv(&cfg);
-	tc = tc_connect(http_server_port(srv));
+	/* a small receive window, so that the kernel buffers do not take it all */
+	tc = tc_connect_rcvbuf(http_server_port(srv), 32 * 1024);
 	for (i = 0; i < n; i++)
 		all = talloc_strdup_append_buffer(all, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
 	osmo_fd_read_disable(&tc->ofd);
 	tc_sends(tc, all);
 	run_for(300);
-	/* 40 x 200 kB would be far over the 1 MiB write queue bound */
-	CU_ASSERT(g_st.requests < n);
+	/* 12 x 200 kB would be over the 1 MiB write queue bound: the server held requests back
+	 * (deterministic: the first two answers are queued in one read, before any is sent) */
+	CU_ASSERT(srv_ctr("http:write_blocked") >= 1);
 	osmo_fd_read_enable(&tc->ofd);
-	CU_ASSERT(wait_resp(tc, n, 10000));
+	CU_ASSERT(wait_resp(tc, n, 30000));
 	CU_ASSERT_EQUAL(tc->n_resp, n);
 	for (i = 0; i < tc->n_resp; i++)
 		CU_ASSERT_EQUAL(tc->resp[i].body_len, BIG_LEN);
