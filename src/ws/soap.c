@@ -571,6 +571,10 @@ xmlNodePtr ws_resp_begin(struct ws_request *req, const struct ws_status *st)
 	ws_xml_add_text(resp, "ProcessingStart", ws_datetime(tbuf, sizeof(tbuf),
 							      req->started ? req->started : req->received));
 	ws_xml_add_text(resp, "ProcessingEnd", ws_datetime(tbuf, sizeof(tbuf), ws_service_now(req->svc)));
+	if (st->acceptable_vp) {
+		snprintf(tbuf, sizeof(tbuf), "%lu", st->acceptable_vp);
+		ws_xml_add_text(resp, "AcceptableValidityPeriod", tbuf);
+	}
 	if (!ws_fes_append(resp, st)) {
 		xmlFreeDoc(req->resp_doc);
 		req->resp_doc = NULL;

@@ -244,7 +244,7 @@ static void test_async_enable_profile(void)
 	struct hstate h = { .finish = false };
 	struct done_rec d = { 0 };
 	struct ws_result res;
-	struct ws_status st = { .kind = WS_STATUS_SUCCESS };
+	struct ws_status st = { .kind = WS_STATUS_WARNING, .subject = "1.6", .reason = "4.3", .acceptable_vp = 600 };
 	size_t len;
 	uint8_t *b = fixture("es4_enable_profile.xml", &len);
 
@@ -276,7 +276,8 @@ static void test_async_enable_profile(void)
 	CU_ASSERT(contains(d.xml, d.len,
 			   ">http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile</wsa:Action>"));
 	CU_ASSERT(contains(d.xml, d.len, ">" MID_ENABLE "</wsa:RelatesTo>"));
-	CU_ASSERT(contains(d.xml, d.len, "<rps:ProcessingEnd>2024-05-01T10:00:42Z</rps:ProcessingEnd>"));
+	CU_ASSERT(contains(d.xml, d.len, "<rps:ProcessingEnd>2024-05-01T10:00:42Z</rps:ProcessingEnd>"
+			   "<rps:AcceptableValidityPeriod>600</rps:AcceptableValidityPeriod><rps:FunctionExecutionStatus>"));
 }
 
 static void test_sync_create_isdp(void)

@@ -120,6 +120,9 @@ struct ws_status {
 	const char *reason;	/*!< StatusCodeData/Reason OID, e.g. "3.9" */
 	const char *subject_id;	/*!< SubjectIdentifier, optional */
 	const char *message;	/*!< Message, optional */
+	/*! BaseResponseType/AcceptableValidityPeriod (seconds) when the requested one was not acceptable;
+	 *  0: absent. Used by ws_resp_begin(), not part of FunctionExecutionStatus. */
+	unsigned long acceptable_vp;
 };
 
 /*! Append <FunctionExecutionStatus> (rps namespace) to \a parent: Status, and StatusCodeData with Subject,
