@@ -634,7 +634,10 @@ static bool conn_handshake(struct conn *c)
 		bool ww;
 
 		if (!conn_ssl_wait(c, rc, &ww, &reason, "handshake")) {
-			/* anything that ends a handshake is a TLS failure (refused certificate, PSK, EOF) */
+			/* Anything that ends a handshake is a TLS failure (refused certificate, PSK, EOF).
+			 * OpenSSL has queued an alert saying why; close gently so that a reset caused by
+			 * records we never read cannot overtake it at the peer. */
+			conn_linger_start(c);
 			conn_finish(c, CONN_CLOSE_TLS);
 			return false;
 		}
