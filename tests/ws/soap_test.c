@@ -277,7 +277,8 @@ static void test_async_enable_profile(void)
 			   ">http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile</wsa:Action>"));
 	CU_ASSERT(contains(d.xml, d.len, ">" MID_ENABLE "</wsa:RelatesTo>"));
 	CU_ASSERT(contains(d.xml, d.len, "<rps:ProcessingEnd>2024-05-01T10:00:42Z</rps:ProcessingEnd>"
-			   "<rps:AcceptableValidityPeriod>600</rps:AcceptableValidityPeriod><rps:FunctionExecutionStatus>"));
+			   "<rps:AcceptableValidityPeriod>600</rps:AcceptableValidityPeriod>"
+			   "<rps:FunctionExecutionStatus>"));
 }
 
 static void test_sync_create_isdp(void)
