@@ -1024,8 +1024,8 @@ static int hs_headers_done(struct hs_conn *hc)
 	}
 	/* checked before a single body byte is read */
 	if (has_len && p->content_length > srv->cfg.max_body_bytes) {
-		hs_fail(hc, 413, HS_CTR_BODY_TOO_BIG, "Content-Length %llu > %zu", (unsigned long long)p->content_length,
-			srv->cfg.max_body_bytes);
+		hs_fail(hc, 413, HS_CTR_BODY_TOO_BIG, "Content-Length %llu > %zu",
+			(unsigned long long)p->content_length, srv->cfg.max_body_bytes);
 		return -1;
 	}
 	/* RFC 9110 §10.1.1: "100-continue" is the only expectation; a body too big for us got 413

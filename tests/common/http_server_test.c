@@ -644,8 +644,8 @@ static void test_pipelined(void)
 	unsigned int i;
 
 	for (i = 0; i < 10; i++)
-		all = talloc_asprintf_append_buffer(all, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n%02u",
-						    i);
+		all = talloc_asprintf_append_buffer(all, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+						    "Content-Length: 2\r\n\r\n%02u", i);
 	/* the last one closes */
 	all = talloc_strdup_append_buffer(all, "GET /echo?last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	tc_sends(tc, all);
@@ -924,8 +924,7 @@ static void test_slow_header(void)
 	unsigned long t0 = now_ms(), dt;
 
 	/* one byte every 10 ms: each byte is "progress", but the header as a whole is late */
-	tc_trickle(tc, "GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n",
-		   10);
+	tc_trickle(tc, "GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n", 10);
 	CU_ASSERT(wait_eof(tc, WAIT_MS));
 	dt = now_ms() - t0;
 	CU_ASSERT_FATAL(tc->n_resp == 1);
