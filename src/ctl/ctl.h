@@ -7,3 +7,4 @@
 int ctl_ota_main(int argc, char **argv);
 /*! `sgp02-ctl saip list FILE ...`; argv[0] is "saip". */
 int ctl_saip_main(int argc, char **argv);
+int ctl_pki_main(int argc, char **argv);

@@ -12,6 +12,7 @@ static const struct {
 } groups[] = {
 	{ "ota", ctl_ota_main, "encode/decode SCP80 OTA packets (encode-cmd, decode-por, decode-cmd)" },
 	{ "saip", ctl_saip_main, "inspect SAIP profile packages (list)" },
+	{ "pki", ctl_pki_main, "test PKI: GP-format and X.509 certificates for demos and tests (init, show, verify)" },
 };
 
 static void usage(FILE *f)
