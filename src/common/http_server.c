@@ -15,6 +15,18 @@
  *   body                                      body_timeout, total from the end of the header
  *   handler                                   none: the handler owns the time (SCP81 holds POSTs)
  *   closing                                   body_timeout to flush the queued answer, then abort
+ *
+ * Choices where the RFCs leave room:
+ *   - every error answer of the server itself closes the connection (after a framing error the
+ *     position in the byte stream cannot be trusted; after a limit we do not want to read on);
+ *   - "Expect: 100-continue" with a Content-Length over max_body_bytes gets 413 (not 417): it names
+ *     the problem; any other expectation gets 417; HTTP/1.0 clients never get a 100;
+ *   - methods: GET HEAD POST PUT DELETE OPTIONS reach the handler (which answers 405 as it sees
+ *     fit); other known methods and unknown but well-formed method tokens get 501;
+ *   - HTTP/1.1 requests need exactly one Host (RFC 9112 §3.2), else 400;
+ *   - Transfer-Encoding other than exactly "chunked" gets 501; with Content-Length as well 400;
+ *   - a fresh connection that sends nothing within header_timeout is closed without an answer;
+ *   - the path is passed as received (not percent-decoded); absolute-form targets are accepted.
  */
 #include <errno.h>
 #include <limits.h>

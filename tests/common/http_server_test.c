@@ -479,6 +479,13 @@ static void handler(struct http_request *req, void *data)
 		memset(big, 'x', BIG_LEN);
 		CU_ASSERT_EQUAL(http_respond(req, 200, "application/octet-stream", NULL, 0, big, BIG_LEN), 0);
 		talloc_free(big);
+	} else if (!strcmp(req->path, "/nocontent")) {
+		/* 204: no body, no Content-Length (RFC 9110 §8.6), even if the handler passes one */
+		CU_ASSERT_EQUAL(http_respond(req, 204, NULL, NULL, 0, (const uint8_t *)"zz", 2), 0);
+	} else if (!strcmp(req->path, "*")) {
+		struct http_header allow = { "Allow", "GET, HEAD, POST" };
+
+		CU_ASSERT_EQUAL(http_respond(req, 200, NULL, &allow, 1, NULL, 0), 0);
 	} else if (!strcmp(req->path, "/bad")) {
 		/* a header with CR LF must not get through (header injection) */
 		struct http_header evil = { "X-Evil", "a\r\nSet-Cookie: x" };
@@ -595,6 +602,59 @@ static void test_get_post(void)
 
 	http_server_stop(srv);
 	talloc_free(tc);
+}
+
+static void test_methods_and_forms(void)
+{
+	struct http_server *srv = start_srv(NULL);
+	struct tclient *tc = tc_connect(http_server_port(srv));
+	const struct tresp *r;
+
+	/* asterisk-form */
+	tc_sends(tc, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+	CU_ASSERT_FATAL(wait_resp(tc, 1, WAIT_MS));
+	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
+	CU_ASSERT(has_header(&tc->resp[0], "Allow: GET, HEAD, POST"));
+	/* an Upgrade we do not do is ignored (RFC 9110 §7.8): a normal answer, same connection */
+	tc_sends(tc, "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
+	CU_ASSERT_EQUAL(tc->resp[1].status, 200);
+	tc_sends(tc, "GET /nocontent HTTP/1.1\r\nHost: x\r\n\r\n");
+	CU_ASSERT_FATAL(wait_resp(tc, 3, WAIT_MS));
+	CU_ASSERT_EQUAL(tc->resp[2].status, 204);
+	CU_ASSERT(!has_header_name(&tc->resp[2], "Content-Length"));
+	CU_ASSERT_EQUAL(tc->resp[2].body_len, 0);
+	/* leading empty lines before a request are allowed (RFC 9112 §2.2) */
+	tc_sends(tc, "\r\n\r\nDELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+	CU_ASSERT_FATAL(wait_resp(tc, 4, WAIT_MS));
+	CU_ASSERT(has_header(&tc->resp[3], "X-Method: DELETE"));
+	CU_ASSERT(!tc->eof);
+	talloc_free(tc);
+
+	/* CONNECT is not for us */
+	r = one_shot(srv, &tc, "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+	CU_ASSERT(r && r->status == 501);
+	talloc_free(tc);
+
+	/* HEAD of a streamed answer: header only */
+	tc = tc_connect(http_server_port(srv));
+	tc->head = true;
+	tc_sends(tc, "HEAD /chunked HTTP/1.1\r\nHost: x\r\n\r\nHEAD /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+	CU_ASSERT_FATAL(wait_resp(tc, 2, WAIT_MS));
+	CU_ASSERT_EQUAL(tc->resp[0].status, 200);
+	CU_ASSERT_EQUAL(tc->resp[1].status, 200);
+	CU_ASSERT(!tc->parse_err);
+	talloc_free(tc);
+
+	/* chunked from an HTTP/1.0 client: decoded, answered, then closed */
+	r = one_shot(srv, &tc, "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"
+		     "2\r\nok\r\n0\r\n\r\n");
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_EQUAL(r->status, 200);
+	CU_ASSERT_STRING_EQUAL(r->body, "ok");
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
+	talloc_free(tc);
+	http_server_stop(srv);
 }
 
 static void test_handler_bad_answer(void)
@@ -1445,6 +1505,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_status_text),
 	TEST_CASE(test_header_lookup),
 	TEST_CASE(test_get_post),
+	TEST_CASE(test_methods_and_forms),
 	TEST_CASE(test_handler_bad_answer),
 	TEST_CASE(test_keepalive_100),
 	TEST_CASE(test_pipelined),
