@@ -121,7 +121,7 @@ struct conn {
 	enum conn_state state;
 	struct conn_listener *listener;	/*!< NULL for outgoing conns (or after the listener went) */
 	struct llist_head entry;	/*!< in listener->conns */
-	struct tls_ctx *tls;
+	struct tls_ctx *tls;		/*!< only compared with NULL: the SSL keeps what it needs */
 	SSL *ssl;
 
 	const struct conn_ops *ops;
@@ -645,7 +645,7 @@ static bool conn_handshake(struct conn *c)
 		return true;
 	}
 	c->hs_wants_write = false;
-	if (tls_conn_peer_identity(c->tls, c->ssl, c, &identity) < 0) {
+	if (tls_conn_peer_identity(c->ssl, c, &identity) < 0) {
 		LOGCONN(c, LOGL_NOTICE, "TLS handshake without a verified peer\n");
 		conn_finish(c, CONN_CLOSE_TLS);
 		return false;

@@ -28,8 +28,9 @@ bool tls_ctx_is_server(const struct tls_ctx *t);
 
 /*! After a completed handshake: the peer identity as a talloc string on \a ctx (client certificate
  *  subject CN, PSK identity, or the verified server CN on the client side), or NULL if there is
- *  none. \returns 0, or -EACCES if the context demanded a verified peer and there is none. */
-int tls_conn_peer_identity(struct tls_ctx *t, SSL *ssl, void *ctx, char **identity);
+ *  none. \returns 0, or -EACCES if the context demanded a verified peer and there is none (or the
+ *  tls_ctx is gone). */
+int tls_conn_peer_identity(SSL *ssl, void *ctx, char **identity);
 
 /*! Format and drain the OpenSSL error queue into \a buf (for one log line). \returns buf. */
 const char *tls_err_str(char *buf, size_t len);

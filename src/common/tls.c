@@ -154,6 +154,9 @@ static BIO *tls_bio_new(int fd)
 
 static int tls_ctx_destructor(struct tls_ctx *t)
 {
+	/* Connections still open keep the SSL_CTX alive (OpenSSL counts references); they must not
+	 * reach this struct any more: callbacks and tls_conn_peer_identity() then fail closed. */
+	SSL_CTX_set_app_data(t->ssl_ctx, NULL);
 	SSL_CTX_free(t->ssl_ctx);
 	OPENSSL_cleanse(t->psk_key, sizeof(t->psk_key));
 	return 0;
@@ -486,12 +489,15 @@ static char *tls_cert_cn(void *ctx, X509 *cert)
 	return res;
 }
 
-int tls_conn_peer_identity(struct tls_ctx *t, SSL *ssl, void *ctx, char **identity)
+int tls_conn_peer_identity(SSL *ssl, void *ctx, char **identity)
 {
+	struct tls_ctx *t = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
 	const char *psk_id;
 	X509 *peer;
 
 	*identity = NULL;
+	if (!t)
+		return -EACCES;	/* its tls_ctx was freed during the handshake */
 	switch (t->kind) {
 	case TLS_KIND_PSK_SERVER:
 	case TLS_KIND_PSK_CLIENT:

@@ -1124,6 +1124,36 @@ static void test_busy_in_accept_tls(void)
 	busy_in_accept(srv_tls(false), cli_tls(NULL));
 }
 
+static void test_free_tls_ctx_in_use(void)
+{
+	/* a tls_ctx freed while its connections live: open ones go on, one still in its handshake
+	 * fails closed (no peer identity can be vouched for), nothing touches freed memory */
+	struct server *s = server_start(srv_tls(false));
+	struct tls_ctx *t1 = cli_tls(NULL), *t2 = cli_tls(NULL);
+	struct peer *open_cli, *hs_cli;
+
+	s->proto = peer_new();
+	s->proto->echo = true;
+	open_cli = client_connect(s, t1);
+	RUN_UNTIL(open_cli->established, 5000);
+	CU_ASSERT_TRUE_FATAL(open_cli->established);
+	talloc_free(t1);
+	CU_ASSERT_EQUAL(conn_write(open_cli->c, "still", 5), 0);
+	RUN_UNTIL(open_cli->rx_len == 5 || open_cli->closed, 5000);
+	CU_ASSERT_EQUAL(open_cli->rx_len, 5);
+
+	hs_cli = client_connect(s, t2);
+	talloc_free(t2);
+	RUN_UNTIL(hs_cli->closed, 5000);
+	CU_ASSERT_TRUE(hs_cli->closed);
+	CU_ASSERT_EQUAL(hs_cli->reason, CONN_CLOSE_TLS);
+	CU_ASSERT_FALSE(hs_cli->established);
+	conn_close(open_cli->c);
+	RUN_UNTIL(open_cli->closed, 5000);
+	CU_ASSERT_EQUAL(open_cli->reason, CONN_CLOSE_LOCAL);
+	talloc_free(s->l);
+}
+
 static void test_abort_outside_callback(void)
 {
 	struct server *s = server_start(NULL);
@@ -1240,6 +1270,7 @@ static const struct test_case conn_cases[] = {
 	TEST_CASE(test_abort_in_data),
 	TEST_CASE(test_free_in_data),
 	TEST_CASE(test_abort_outside_callback),
+	TEST_CASE(test_free_tls_ctx_in_use),
 	TEST_CASE(test_busy_in_accept_plain),
 	TEST_CASE(test_busy_in_accept_tls),
 	TEST_CASE(test_write_to_gone_peer_plain),
