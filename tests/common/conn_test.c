@@ -1154,6 +1154,49 @@ static void test_free_tls_ctx_in_use(void)
 	talloc_free(s->l);
 }
 
+static void garbage_to(struct tls_ctx *srv)
+{
+	/* plain bytes (an HTTP request) to a TLS server: a TLS failure, nothing delivered */
+	static const char req[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct server *s = server_start(srv);
+	struct peer *cli = client_connect(s, NULL);
+
+	RUN_UNTIL(cli->established, 5000);
+	CU_ASSERT_EQUAL(conn_write(cli->c, req, sizeof(req) - 1), 0);
+	RUN_UNTIL(cli->closed && s->n == 1 && s->peers[0]->closed, 5000);
+	CU_ASSERT_EQUAL_FATAL(s->n, 1);
+	CU_ASSERT_EQUAL(s->peers[0]->reason, CONN_CLOSE_TLS);
+	CU_ASSERT_EQUAL(s->peers[0]->data_calls, 0);
+	CU_ASSERT_TRUE(cli->closed);
+	talloc_free(s->l);
+}
+
+static void test_garbage_to_tls_server(void)
+{
+	garbage_to(srv_tls(true));
+}
+
+static void test_garbage_to_psk_server(void)
+{
+	garbage_to(psk_srv());
+}
+
+static void test_timeout_off(void)
+{
+	struct server *s = server_start(NULL);
+	struct peer *cli;
+
+	s->timeout_ms = 100;
+	cli = client_connect(s, NULL);
+	RUN_UNTIL(cli->established && s->n == 1, 5000);
+	CU_ASSERT_EQUAL_FATAL(s->n, 1);
+	conn_set_timeout(s->peers[0]->c, 0);
+	RUN_FOR(300);
+	CU_ASSERT_FALSE(s->peers[0]->closed);
+	CU_ASSERT_FALSE(cli->closed);
+	talloc_free(s->l);
+}
+
 static void test_abort_outside_callback(void)
 {
 	struct server *s = server_start(NULL);
@@ -1271,6 +1314,9 @@ static const struct test_case conn_cases[] = {
 	TEST_CASE(test_free_in_data),
 	TEST_CASE(test_abort_outside_callback),
 	TEST_CASE(test_free_tls_ctx_in_use),
+	TEST_CASE(test_garbage_to_tls_server),
+	TEST_CASE(test_garbage_to_psk_server),
+	TEST_CASE(test_timeout_off),
 	TEST_CASE(test_busy_in_accept_plain),
 	TEST_CASE(test_busy_in_accept_tls),
 	TEST_CASE(test_write_to_gone_peer_plain),
