@@ -11,6 +11,19 @@
  * only releases the socket and marks it, and the outermost callback return finishes the job
  * (closed() and the free), so no code of ours touches freed memory and no callback follows
  * talloc_free().
+ *
+ * When closed() comes:
+ *  - conn_abort() and an overflowing conn_write(): at once when called from outside the conn's
+ *    own callbacks (the conn is gone when they return), else right after that callback returns;
+ *  - conn_close(): never inside the call; the loop flushes, sends close_notify, then reports
+ *    CONN_CLOSE_LOCAL;
+ *  - talloc_free(conn): never.
+ *
+ * Timers (conn_tdefs): conn_set_timeout() counts progress in either direction (data received,
+ * or queued data accepted by the socket), so a slow but live reader of a long answer is not
+ * "idle". Without an owner's timeout, set-up (connect + handshake) and the flush of
+ * conn_close() still have bounds. After our FIN the socket lingers, read and discarded, so that
+ * input we never read cannot turn the close into a reset that destroys our last answer.
  */
 #define _GNU_SOURCE	/* accept4() */
 #include <errno.h>
