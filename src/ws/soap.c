@@ -873,13 +873,12 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 		from = epr_address(tmp, w.from);
 	if (w.reply_to)
 		reply_to = epr_address(tmp, w.reply_to);
-	/* WS-Addressing SOAP Binding §6.4.1: the action parameter of the media type must agree with wsa:Action */
-	if (ct_action && *ct_action && strcmp(ct_action, action)) {
-		f.problem_action = action;
-		FAULT(WS_FAULT_SENDER, "ActionMismatch",
-		      "Content-Type action '%.200s' differs from wsa:Action '%.200s'",
+	/* WS-Addressing SOAP Binding: an action parameter of the media type should equal wsa:Action. Clients
+	 * generated from the GSMA WSDL (no soapAction) send action="" or even action="None" (python3-zeep), and
+	 * they must work unchanged (issue #4), so wsa:Action rules and a mismatch is only logged. */
+	if (ct_action && *ct_action && strcmp(ct_action, action))
+		LOGWS(svc, LOGL_INFO, "Content-Type action '%.200s' differs from wsa:Action '%.200s'; using the latter\n",
 		      ct_action, action);
-	}
 
 	op = ws_service_find_op(svc, action);
 	if (!op) {
