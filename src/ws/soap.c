@@ -877,8 +877,8 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 	 * generated from the GSMA WSDL (no soapAction) send action="" or even action="None" (python3-zeep), and
 	 * they must work unchanged (issue #4), so wsa:Action rules and a mismatch is only logged. */
 	if (ct_action && *ct_action && strcmp(ct_action, action))
-		LOGWS(svc, LOGL_INFO, "Content-Type action '%.200s' differs from wsa:Action '%.200s'; using the latter\n",
-		      ct_action, action);
+		LOGWS(svc, LOGL_INFO, "Content-Type action '%.200s' differs from wsa:Action '%.200s'; "
+		      "using the latter\n", ct_action, action);
 
 	op = ws_service_find_op(svc, action);
 	if (!op) {
