@@ -16,13 +16,22 @@ fi
 dir=$1
 files="ca.pem server.pem server.key client.pem client.key rogue-ca.pem rogue.pem rogue.key"
 
-complete=yes
-for f in $files; do
-	[ -s "$dir/$f" ] || complete=no
-done
-[ "$complete" = yes ] && exit 0
+complete() {
+	for f in $files; do
+		[ -s "$dir/$f" ] || return 1
+	done
+	return 0
+}
+complete && exit 0
 
 mkdir -p "$dir"
+# Two tests may ask for the same folder at once: one makes the PKI, the other waits and then
+# finds it complete (a mix of two PKIs would not verify).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$dir/.mkcerts.lock"
+	flock 9
+	complete && exit 0
+fi
 # build in a private folder and move the files in at the end, so that a reader never sees half a PKI
 work=$(mktemp -d "$dir/.mkcerts.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
