@@ -1137,6 +1137,71 @@ static void test_malformed(void)
 	http_server_stop(srv);
 }
 
+#define MUT_N 100
+
+struct mut_set {
+	struct tclient *tc[MUT_N];
+};
+
+static bool cond_all_eof(void *arg)
+{
+	struct mut_set *m = arg;
+	unsigned int i;
+
+	for (i = 0; i < MUT_N; i++) {
+		if (!m->tc[i]->eof)
+			return false;
+	}
+	return true;
+}
+
+/* Deterministically mutated requests, all at once on their own connections: every one ends (an
+ * answer, an error answer or a timeout) and nothing crashes or leaks (ASan). */
+static void test_mutations(void)
+{
+	static const char base[] = "POST /echo?q=1 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+				   "Expect: 100-continue\r\n\r\n4;e=1\r\nabcd\r\n0\r\nT: 1\r\n\r\n"
+				   "GET /chunked HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz";
+	static const char specials[] = "\r\n :;\t\0\x7f\xff" "0fF";
+	struct http_server_cfg cfg = test_cfg();
+	struct http_server *srv;
+	struct mut_set *m = talloc_zero(g_test_ctx, struct mut_set);
+	unsigned int seed = 4242, i, answered = 0;
+
+	cfg.max_conns = MUT_N + 10;
+	/* long enough that a loaded machine reads every request before its header timer fires */
+	cfg.header_timeout_ms = 500;
+	cfg.body_timeout_ms = 100;
+	cfg.idle_timeout_ms = 100;
+	srv = start_srv(&cfg);
+	for (i = 0; i < MUT_N; i++) {
+		char req[sizeof(base)];
+		size_t len = sizeof(base) - 1;
+		unsigned int k, nmut = 1 + rand_r(&seed) % 4;
+
+		memcpy(req, base, sizeof(base));
+		for (k = 0; k < nmut; k++) {
+			size_t pos = rand_r(&seed) % len;
+
+			if (rand_r(&seed) % 2)
+				req[pos] = specials[rand_r(&seed) % (sizeof(specials) - 1)];
+			else
+				req[pos] = (char)(rand_r(&seed) & 0xff);
+		}
+		m->tc[i] = tc_connect(http_server_port(srv));
+		tc_send(m->tc[i], req, len);
+	}
+	CU_ASSERT(run_until(cond_all_eof, m, 4 * WAIT_MS));
+	for (i = 0; i < MUT_N; i++) {
+		if (m->tc[i]->n_resp)
+			answered++;
+		talloc_free(m->tc[i]);
+	}
+	/* most mutations are caught by the parser or our checks and answered */
+	CU_ASSERT(answered > MUT_N / 2);
+	http_server_stop(srv);
+}
+
 static void test_async(void)
 {
 	struct http_server *srv = start_srv(NULL);
@@ -1521,6 +1586,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_idle_close),
 	TEST_CASE(test_max_conns),
 	TEST_CASE(test_malformed),
+	TEST_CASE(test_mutations),
 	TEST_CASE(test_async),
 	TEST_CASE(test_async_abort),
 	TEST_CASE(test_stop_with_conns),
