@@ -19,13 +19,15 @@
 #include <sgp02/common/conn.h>
 #include "conn_tls.h"
 
-/* GP Amd B §3.1.3 (via SGP.02 §2.4.3 / §7.3): the SCP81 admin session uses TLS 1.2 with these PSK
- * cipher suites: TLS_PSK_WITH_AES_128_GCM_SHA256 and TLS_PSK_WITH_AES_128_CBC_SHA256. */
+/* SCP81 (GP Amd B, as profiled by SGP.02 §2.4.4; digest: shared/spec/SGP02.md §7.3): TLS 1.2 with
+ * PSK, the eUICC supports at least one of TLS_PSK_WITH_AES_128_GCM_SHA256 (preferred, so first)
+ * and TLS_PSK_WITH_AES_128_CBC_SHA256; no session resumption. */
 #define TLS_PSK_CIPHERS "PSK-AES128-GCM-SHA256:PSK-AES128-CBC-SHA256"
 
 /* Bounds on what a peer may send us as identity. RFC 4279 §5.1 allows 2^16 - 1 bytes of PSK
- * identity; GP Amd B identities are short, and anything we log or hand on must be bounded. */
-#define TLS_MAX_IDENTITY	128
+ * identity; the SGP.02 §2.4.4.1 identity (hex of a BER-TLV with EID and ISD-R AID) is about 90
+ * characters, and anything we log or hand on must be bounded. */
+#define TLS_MAX_IDENTITY	256
 #define TLS_MAX_PSK		64
 
 struct tls_ctx {

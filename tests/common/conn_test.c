@@ -2,7 +2,6 @@
  * between a listener and clients in the same process (127.0.0.1, ephemeral ports). */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +258,12 @@ static struct tls_ctx *cli_tls(const char *cert)
 	return t;
 }
 
+/* SGP.02 §2.4.4.1 PSK identity: hex of 80 01 02 | 81 10 <EID> | 4F 10 <ISD-R AID> | 82 01 <key id> | 83 01 <KVN> */
+#define PSK_ID "800102" "8110" "89049032123451234512345678901235" "4F10" "A0000005591010FFFFFFFF8900000100" \
+	"820101" "830140"
+#define PSK_ID_UNKNOWN "800102" "8110" "89049032123451234512345678901299" "4F10" \
+	"A0000005591010FFFFFFFF8900000100" "820101" "830140"
+
 static const uint8_t g_psk[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
 				   0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00 };
 static unsigned int g_psk_lookups;
@@ -267,7 +272,7 @@ static int psk_lookup(const char *identity, uint8_t *key, size_t key_max, void *
 {
 	g_psk_lookups++;
 	CU_ASSERT_PTR_EQUAL(data, &g_psk_lookups);
-	if (strcmp(identity, "8988000000000000001F") != 0)
+	if (strcmp(identity, PSK_ID) != 0)
 		return -ENOENT;
 	OSMO_ASSERT(key_max >= sizeof(g_psk));
 	memcpy(key, g_psk, sizeof(g_psk));
@@ -549,7 +554,7 @@ static void test_mtls_missing_cert(void)
 static void test_psk_ok(void)
 {
 	struct server *s = server_start(psk_srv());
-	struct tls_ctx *t = tls_psk_client_ctx_new(g_test_ctx, "8988000000000000001F", g_psk, sizeof(g_psk));
+	struct tls_ctx *t = tls_psk_client_ctx_new(g_test_ctx, PSK_ID, g_psk, sizeof(g_psk));
 	struct peer *cli;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -559,7 +564,7 @@ static void test_psk_ok(void)
 	cli = client_connect(s, t);
 	RUN_UNTIL(cli->established && s->n == 1 && s->peers[0]->established, 5000);
 	CU_ASSERT_EQUAL_FATAL(s->n, 1);
-	CU_ASSERT_STRING_EQUAL(s->peers[0]->identity, "8988000000000000001F");
+	CU_ASSERT_STRING_EQUAL(s->peers[0]->identity, PSK_ID);
 	CU_ASSERT_EQUAL(g_psk_lookups, 1);
 	echo_and_close(s, cli);
 	talloc_free(s->l);
@@ -590,12 +595,12 @@ static void test_psk_wrong_key(void)
 
 	memcpy(wrong, g_psk, sizeof(wrong));
 	wrong[15] ^= 0x01;
-	psk_refused("8988000000000000001F", wrong, sizeof(wrong));
+	psk_refused(PSK_ID, wrong, sizeof(wrong));
 }
 
 static void test_psk_unknown_identity(void)
 {
-	psk_refused("8988000000000000002F", g_psk, sizeof(g_psk));
+	psk_refused(PSK_ID_UNKNOWN, g_psk, sizeof(g_psk));
 }
 
 static void test_psk_refuses_certificate_client(void)
@@ -620,7 +625,7 @@ static void test_psk_refuses_certificate_client(void)
 static unsigned int raw_psk_client_cb(SSL *ssl, const char *hint, char *identity, unsigned int max_identity_len,
 				      unsigned char *psk, unsigned int max_psk_len)
 {
-	snprintf(identity, max_identity_len, "8988000000000000001F");
+	snprintf(identity, max_identity_len, "%s", PSK_ID);
 	memcpy(psk, g_psk, sizeof(g_psk));
 	return sizeof(g_psk);
 }
@@ -686,8 +691,8 @@ static void test_psk_each_cipher_suite(void)
 	}
 	RUN_UNTIL(s->n == 2 && s->peers[0]->closed && s->peers[1]->closed, 5000);
 	CU_ASSERT_EQUAL_FATAL(s->n, 2);
-	CU_ASSERT_STRING_EQUAL(s->peers[0]->identity, "8988000000000000001F");
-	CU_ASSERT_STRING_EQUAL(s->peers[1]->identity, "8988000000000000001F");
+	CU_ASSERT_STRING_EQUAL(s->peers[0]->identity, PSK_ID);
+	CU_ASSERT_STRING_EQUAL(s->peers[1]->identity, PSK_ID);
 	talloc_free(s->l);
 }
 
