@@ -15,6 +15,8 @@
 #include <openssl/rand.h>
 
 #include <osmocom/core/logging.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/stats.h>
 #include <osmocom/core/utils.h>
 
 #include <sgp02/common/logging.h>
@@ -42,7 +44,39 @@ struct ws_service {
 	void *store;
 	time_t (*now)(void *data);
 	void *now_data;
+	struct rate_ctr_group *ctrg;
 };
+
+static const struct rate_ctr_desc ws_ctr_desc[] = {
+	[WS_CTR_REQUESTS] = { "requests", "SOAP messages received" },
+	[WS_CTR_DISPATCHED] = { "dispatched", "Requests handed to their handler" },
+	[WS_CTR_FAULT_SENDER] = { "fault:sender", "Sender Faults answered (bad message)" },
+	[WS_CTR_FAULT_RECEIVER] = { "fault:receiver", "Receiver Faults answered (not implemented, failure, busy)" },
+	[WS_CTR_FAULT_OTHER] = { "fault:other", "VersionMismatch and MustUnderstand Faults answered" },
+	[WS_CTR_DUPLICATES] = { "duplicates", "Duplicate MessageIDs answered from the store" },
+	[WS_CTR_EXPIRED] = { "expired", "Requests answered EXPIRED without execution" },
+};
+
+static const struct rate_ctr_group_desc ws_ctrg_desc = {
+	.group_name_prefix = "ws",
+	.group_description = "SOAP web service",
+	.class_id = OSMO_STATS_CLASS_GLOBAL,
+	.num_ctr = ARRAY_SIZE(ws_ctr_desc),
+	.ctr_desc = ws_ctr_desc,
+};
+
+static void ctr_inc(struct ws_service *svc, enum ws_ctr c)
+{
+	if (svc->ctrg)
+		rate_ctr_inc(rate_ctr_group_get_ctr(svc->ctrg, c));
+}
+
+static int service_free(struct ws_service *svc)
+{
+	if (svc->ctrg)
+		rate_ctr_group_free(svc->ctrg);
+	return 0;
+}
 
 const char *ws_mep_name(enum ws_mep mep)
 {
@@ -181,12 +215,25 @@ struct ws_service *ws_service_alloc(void *ctx, const struct ws_service_cfg *cfg,
 		talloc_free(svc);
 		return NULL;
 	}
+	talloc_set_destructor(svc, service_free);
+	{
+		static unsigned int ctr_idx;
+
+		svc->ctrg = rate_ctr_group_alloc(svc, &ws_ctrg_desc, ctr_idx++);
+		if (svc->ctrg)
+			rate_ctr_group_set_name(svc->ctrg, svc->cfg.name);
+	}
 	return svc;
 }
 
 const struct ws_service_cfg *ws_service_cfg(const struct ws_service *svc)
 {
 	return &svc->cfg;
+}
+
+struct rate_ctr_group *ws_service_ctrg(const struct ws_service *svc)
+{
+	return svc->ctrg;
 }
 
 struct ws_schema *ws_service_schema(const struct ws_service *svc)
@@ -695,6 +742,8 @@ static void answer_fault(struct ws_service *svc, void *ctx, struct ws_result *re
 		http_status = 500;
 	}
 	res->http_status = http_status ? http_status : ws_fault_http_status(f->code);
+	ctr_inc(svc, f->code == WS_FAULT_SENDER ? WS_CTR_FAULT_SENDER :
+		     f->code == WS_FAULT_RECEIVER ? WS_CTR_FAULT_RECEIVER : WS_CTR_FAULT_OTHER);
 	LOGWS(svc, f->code == WS_FAULT_RECEIVER ? LOGL_ERROR : LOGL_NOTICE, "Fault %s%s%s: %s\n",
 	      fault_code_name(f->code), f->wsa_subcode ? "/wsa:" : "", f->wsa_subcode ? f->wsa_subcode : "",
 	      f->reason);
@@ -780,6 +829,7 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 	int http_override = 0, rc;
 
 	memset(res, 0, sizeof(*res));
+	ctr_inc(svc, WS_CTR_REQUESTS);
 
 	/* SOAP 1.2 Part 2 §7.1.4: the HTTP binding uses application/soap+xml */
 	if (!ws_content_type_ok(tmp, in->content_type, &ct_action)) {
@@ -916,6 +966,7 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 		if (rc == 0 && e.state == WS_STORE_DONE) {
 			LOGWS(svc, LOGL_NOTICE, "%s %s from %s: duplicate, answer replayed\n", op->name, message_id,
 			      sender);
+			ctr_inc(svc, WS_CTR_DUPLICATES);
 			if (op->mep == WS_MEP_ASYNC && e.http_status == 202 && e.xml) {
 				res->http_status = 202;
 				res->resend_url = talloc_strdup(ctx, e.reply_to ? e.reply_to : reply_to);
@@ -933,6 +984,7 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 		if (rc == 0 && e.state == WS_STORE_PROCESSING) {
 			LOGWS(svc, LOGL_NOTICE, "%s %s from %s: duplicate of a request in progress\n", op->name,
 			      message_id, sender);
+			ctr_inc(svc, WS_CTR_DUPLICATES);
 			if (op->mep != WS_MEP_SYNC) {
 				res->http_status = 202;
 				goto out;
@@ -989,9 +1041,11 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 		/* SGP.02 §5.1 (digest §4.1): the validity period ran out before execution -> Expired */
 		LOGWS(svc, LOGL_NOTICE, "%s %s: validity period of %lu s expired\n", op->name, message_id,
 		      req->validity_period);
+		ctr_inc(svc, WS_CTR_EXPIRED);
 		ws_request_finish_status(req, &ws_status_expired);
 		rc = 0;
 	} else {
+		ctr_inc(svc, WS_CTR_DISPATCHED);
 		rc = hd->cb(req, hd->data);
 	}
 	req->in_dispatch = false;

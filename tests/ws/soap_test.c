@@ -10,6 +10,7 @@
 #include <talloc.h>
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
+#include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/utils.h>
 
 #include <sgp02/common/logging.h>
@@ -166,6 +167,11 @@ static void run(struct ws_service *svc, const void *body, size_t len, const char
 static void run_str(struct ws_service *svc, const char *xml, struct done_rec *d, struct ws_result *res)
 {
 	run(svc, xml, strlen(xml), CT_SOAP, d, res);
+}
+
+static uint64_t ctr(struct ws_service *svc, enum ws_ctr c)
+{
+	return rate_ctr_group_get_ctr(ws_service_ctrg(svc), c)->current;
 }
 
 static bool contains(const void *hay, size_t len, const char *needle)
@@ -531,6 +537,9 @@ static void test_missing_headers(void)
 	/* a header twice */
 	run_str(svc, mkenv(H_FROM H_TO H_MID("h5") H_MID("h6") H_ACT(A_GETEIS), B_GETEIS), NULL, &res);
 	ASSERT_FAULT(&res, 400, "Sender", "InvalidAddressingHeader", "more than once");
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_REQUESTS), 7);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_FAULT_SENDER), 7);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_DISPATCHED), 0);
 }
 
 static void test_unknown_action(void)
@@ -589,6 +598,7 @@ static void test_must_understand(void)
 	ws_service_set_handler(svc, "ES4-GetEIS", handler, &h);
 	run_str(svc, mkenv(H_SEC H_FROM H_TO H_MID("mu1") H_ACT(A_GETEIS), B_GETEIS), NULL, &res);
 	ASSERT_FAULT(&res, 500, "MustUnderstand", NULL, "{urn:x-sec}Security");
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_FAULT_OTHER), 1);
 	CU_ASSERT(contains(res.xml, res.len, "<env:NotUnderstood"));
 	CU_ASSERT(contains(res.xml, res.len, "qname=\"nu:Security\""));
 	/* the same header for another role is not ours to understand; without mustUnderstand it is ignored */
@@ -669,6 +679,9 @@ static void test_duplicate_sync(void)
 	CU_ASSERT_EQUAL(res.http_status, 200);
 	CU_ASSERT(contains(res.xml, res.len, "ES4-GetEISResponse"));
 	CU_ASSERT_EQUAL(h.calls, 3);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_DUPLICATES), 3);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_DISPATCHED), 3);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_FAULT_RECEIVER), 1);
 }
 
 static void test_duplicate_async(void)
@@ -735,6 +748,7 @@ static void test_validity_expired(void)
 	CU_ASSERT(contains(d.xml, d.len, "<rps:Status>EXPIRED</rps:Status>"));
 	CU_ASSERT(contains(d.xml, d.len, "<rps:Subject>1.6</rps:Subject>"));
 	CU_ASSERT_EQUAL(fills, 1);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_EXPIRED), 1);
 	/* 9 s ago: still valid */
 	in.received = g_now - 9;
 	ws_process(svc, g_test_ctx, &in, &res);

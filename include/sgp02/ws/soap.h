@@ -154,6 +154,18 @@ struct ws_service_cfg {
 struct ws_service *ws_service_alloc(void *ctx, const struct ws_service_cfg *cfg, struct ws_schema *schema,
 				    const struct ws_op *ops);
 const struct ws_service_cfg *ws_service_cfg(const struct ws_service *svc);
+/*! Rate counters of a service (osmo rate_ctr group "ws", named after the service), indexed by these. */
+enum ws_ctr {
+	WS_CTR_REQUESTS,	/*!< POSTed messages processed */
+	WS_CTR_DISPATCHED,	/*!< requests handed to a handler */
+	WS_CTR_FAULT_SENDER,	/*!< Sender Faults (bad message) */
+	WS_CTR_FAULT_RECEIVER,	/*!< Receiver Faults (not implemented, handler failure, busy) */
+	WS_CTR_FAULT_OTHER,	/*!< VersionMismatch and MustUnderstand Faults */
+	WS_CTR_DUPLICATES,	/*!< duplicates answered from the store */
+	WS_CTR_EXPIRED,		/*!< requests answered EXPIRED without execution */
+};
+struct rate_ctr_group *ws_service_ctrg(const struct ws_service *svc);
+
 /*! The schema the service validates with (NULL: none). */
 struct ws_schema *ws_service_schema(const struct ws_service *svc);
 
