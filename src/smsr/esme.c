@@ -1,0 +1,689 @@
+/* The SM-SR's SMPP ESME; see esme.h.
+ *
+ * Every bind is a small state machine: DOWN -(reconnect timer)-> CONNECTING -(TCP up, send
+ * bind_transceiver)-> BINDING -(bind_transceiver_resp ESME_ROK)-> BOUND; the end of its link or a
+ * refused bind sends it back to DOWN with the next backoff delay. One pump hands queued messages
+ * to bound binds, round robin, as far as each one's window and token bucket allow, and wakes
+ * itself up when the next token or the next resubmission is due.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <talloc.h>
+#include <osmocom/core/linuxlist.h>
+#include <osmocom/core/tdef.h>
+#include <osmocom/core/timer.h>
+#include <osmocom/core/utils.h>
+
+#include <sgp02/common/logging.h>
+#include <sgp02/common/smpp.h>
+#include "esme.h"
+
+struct osmo_tdef esme_tdefs[] = {
+	{ .T = ESME_T_RECONNECT, .default_val = 1000, .val = 1000, .unit = OSMO_TDEF_MS,
+	  .desc = "ESME: first delay before reconnecting a bind that went down or was refused; doubles "
+		  "with every further failure" },
+	{ .T = ESME_T_RECONNECT_MAX, .default_val = 60000, .val = 60000, .unit = OSMO_TDEF_MS,
+	  .desc = "ESME: longest delay between reconnection attempts of one bind" },
+	{ .T = ESME_T_RESUBMIT, .default_val = 1000, .val = 1000, .unit = OSMO_TDEF_MS,
+	  .desc = "ESME: first delay before resubmitting a message the SMSC answered with ESME_RTHROTTLED "
+		  "or ESME_RMSGQFUL; doubles with every further refusal" },
+	{ .T = ESME_T_RESUBMIT_MAX, .default_val = 30000, .val = 30000, .unit = OSMO_TDEF_MS,
+	  .desc = "ESME: longest resubmission delay of one message" },
+	{}
+};
+
+#define LOGB(b, level, fmt, args...) LOGP(DSMPP, level, "esme bind %s: " fmt, (b)->name, ## args)
+
+/* How far the pump looks past the queue head for a message whose resubmission time has come. */
+#define ESME_SCAN_MAX	64
+
+enum bind_state {
+	BIND_DOWN,
+	BIND_CONNECTING,
+	BIND_BINDING,
+	BIND_BOUND,
+};
+
+struct esme_bind {
+	struct llist_head list;
+	struct esme *e;
+	char *name;
+	char *host;
+	uint16_t port;
+	struct smpp_pdu bind_req;	/*!< system_id, password, ... as sent */
+	unsigned int window;
+	unsigned int rate;
+	double burst;
+
+	enum bind_state state;
+	struct smpp_link *link;
+	unsigned int failures;		/*!< consecutive failed attempts (backoff exponent) */
+	struct osmo_timer_list reconnect_timer;
+
+	double tokens;
+	struct timespec refilled;
+	struct timespec paused_until;	/*!< after ESME_RTHROTTLED */
+	unsigned long sent;
+};
+
+struct esme_sm {
+	struct llist_head list;		/*!< in e->queue, or in flight (then unlinked) */
+	struct esme *e;
+	void *data;
+	char dest_addr[21];
+	uint8_t dest_ton;
+	uint8_t dest_npi;
+	bool udhi;
+	uint8_t *ud;
+	size_t ud_len;
+	unsigned int retries;
+	struct timespec not_before;
+	struct esme_bind *bind;		/*!< the bind it is in flight on, NULL while queued */
+};
+
+struct esme {
+	struct esme_cfg cfg;
+	char *source_addr;
+	const struct esme_ops *ops;
+	void *data;
+	struct llist_head binds;
+	struct esme_bind *rr;		/*!< where the next pump round starts */
+	struct llist_head queue;
+	unsigned int queued;
+	struct llist_head inflight;
+	struct osmo_timer_list pump_timer;
+	bool started;
+	struct esme_stats stats;
+};
+
+static void esme_pump(struct esme *e);
+static void bind_connect(struct esme_bind *b);
+
+/* ------------------------------------------------------------------ time */
+
+static struct timespec now_ts(void)
+{
+	struct timespec ts;
+
+	osmo_clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts;
+}
+
+static double ts_diff_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (a->tv_sec - b->tv_sec) * 1000.0 + (a->tv_nsec - b->tv_nsec) / 1e6;
+}
+
+static struct timespec ts_add_ms(struct timespec t, unsigned long ms)
+{
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
+/* base * 2^n, capped */
+static unsigned long backoff_ms(int t_base, int t_max, unsigned int n)
+{
+	unsigned long base = osmo_tdef_get(esme_tdefs, t_base, OSMO_TDEF_MS, -1);
+	unsigned long max = osmo_tdef_get(esme_tdefs, t_max, OSMO_TDEF_MS, -1);
+	unsigned long d = base;
+
+	while (n-- > 0 && d < max)
+		d *= 2;
+	return OSMO_MIN(d, max);
+}
+
+/* ------------------------------------------------------------------ message results */
+
+static void sm_finish(struct esme_sm *sm, int err, uint32_t status, const char *message_id)
+{
+	struct esme *e = sm->e;
+
+	llist_del(&sm->list);
+	if (err)
+		e->stats.failed++;
+	if (e->ops && e->ops->submit_result)
+		e->ops->submit_result(e, sm->data, err, status, message_id);
+	talloc_free(sm);
+}
+
+/* Back into the queue (at the head: it was the oldest), not before \a delay_ms. */
+static void sm_requeue(struct esme_sm *sm, unsigned long delay_ms)
+{
+	struct esme *e = sm->e;
+
+	llist_del(&sm->list);
+	sm->bind = NULL;
+	sm->not_before = ts_add_ms(now_ts(), delay_ms);
+	llist_add(&sm->list, &e->queue);
+	e->queued++;
+	e->stats.resubmitted++;
+}
+
+static void submit_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int err, void *data)
+{
+	struct esme_sm *sm = data;
+	struct esme_bind *b = sm->bind;
+	struct esme *e = sm->e;
+	uint32_t st;
+
+	if (err == -ENOTCONN || err == -ETIMEDOUT) {
+		/* the SMSC may or may not have it: send again (at least once), but not forever */
+		if (++sm->retries > e->cfg.max_retries) {
+			LOGB(b, LOGL_NOTICE, "submit_sm to %s: %s, giving up after %u attempts\n", sm->dest_addr,
+			     err == -ENOTCONN ? "link lost" : "no answer", sm->retries);
+			sm_finish(sm, -ETIMEDOUT, 0, NULL);
+		} else {
+			sm_requeue(sm, 0);
+		}
+		goto out;
+	}
+	if (err < 0) {
+		LOGB(b, LOGL_NOTICE, "submit_sm to %s: undecodable answer\n", sm->dest_addr);
+		sm_finish(sm, -EPROTO, SMPP_RSYSERR, NULL);
+		goto out;
+	}
+	st = resp->command_status;
+	if (st == SMPP_ROK && resp->command_id == (SMPP_SUBMIT_SM | SMPP_RESP_BIT)) {
+		e->stats.accepted++;
+		LOGB(b, LOGL_DEBUG, "submit_sm to %s accepted, message_id %s\n", sm->dest_addr, resp->message_id);
+		sm_finish(sm, 0, 0, resp->message_id);
+		goto out;
+	}
+	if (st == SMPP_RTHROTTLED || st == SMPP_RMSGQFUL) {
+		unsigned long d;
+
+		if (st == SMPP_RTHROTTLED)
+			e->stats.throttled++;
+		else
+			e->stats.queue_full++;
+		if (sm->retries >= e->cfg.max_retries) {
+			LOGB(b, LOGL_NOTICE, "submit_sm to %s: %s after %u retries, giving up\n", sm->dest_addr,
+			     smpp_status_name(st), sm->retries);
+			sm_finish(sm, -EAGAIN, st, NULL);
+			goto out;
+		}
+		d = backoff_ms(ESME_T_RESUBMIT, ESME_T_RESUBMIT_MAX, sm->retries);
+		sm->retries++;
+		LOGB(b, LOGL_INFO, "submit_sm to %s: %s, resubmitting in %lu ms (retry %u)\n", sm->dest_addr,
+		     smpp_status_name(st), d, sm->retries);
+		/* SMPP 3.4 §5.1.3 ESME_RTHROTTLED: the bind itself has to slow down, not just this message */
+		if (st == SMPP_RTHROTTLED && b) {
+			b->paused_until = ts_add_ms(now_ts(), osmo_tdef_get(esme_tdefs, ESME_T_RESUBMIT,
+									 OSMO_TDEF_MS, -1));
+			b->tokens = 0;
+		}
+		sm_requeue(sm, d);
+		goto out;
+	}
+	LOGB(b, LOGL_NOTICE, "submit_sm to %s refused: %s\n", sm->dest_addr, smpp_status_name(st));
+	sm_finish(sm, -EPROTO, st ? st : SMPP_RUNKNOWNERR, NULL);
+out:
+	esme_pump(e);
+}
+
+/* ------------------------------------------------------------------ the pump */
+
+static void bucket_refill(struct esme_bind *b, const struct timespec *now)
+{
+	double ms;
+
+	if (!b->rate)
+		return;
+	ms = ts_diff_ms(now, &b->refilled);
+	if (ms > 0) {
+		b->tokens = OSMO_MIN(b->burst, b->tokens + ms * b->rate / 1000.0);
+		b->refilled = *now;
+	}
+}
+
+/* ms until this bind may send again (0: now). */
+static double bind_wait_ms(struct esme_bind *b, const struct timespec *now)
+{
+	double w = 0;
+	double p = ts_diff_ms(&b->paused_until, now);
+
+	if (p > 0)
+		w = p;
+	if (b->rate && b->tokens < 1.0)
+		w = OSMO_MAX(w, (1.0 - b->tokens) * 1000.0 / b->rate);
+	return w;
+}
+
+static int bind_send(struct esme_bind *b, struct esme_sm *sm)
+{
+	struct esme *e = b->e;
+	struct smpp_pdu *pdu;
+	int rc;
+
+	pdu = talloc_zero(b, struct smpp_pdu);
+	if (!pdu)
+		return -ENOMEM;
+	pdu->command_id = SMPP_SUBMIT_SM;
+	pdu->source_addr_ton = e->cfg.source_ton;
+	pdu->source_addr_npi = e->cfg.source_npi;
+	osmo_strlcpy(pdu->source_addr, e->source_addr, sizeof(pdu->source_addr));
+	pdu->dest_addr_ton = sm->dest_ton;
+	pdu->dest_addr_npi = sm->dest_npi;
+	osmo_strlcpy(pdu->destination_addr, sm->dest_addr, sizeof(pdu->destination_addr));
+	/* SGP.02 digest §7.1: SMS-PP data download = UDHI set, PID 0x7F, DCS 0xF6 */
+	pdu->esm_class = sm->udhi ? SMPP_ESM_UDHI : 0;
+	pdu->protocol_id = e->cfg.protocol_id;
+	pdu->data_coding = e->cfg.data_coding;
+	pdu->registered_delivery = e->cfg.registered_delivery ? 1 : 0;
+	memcpy(pdu->ud, sm->ud, sm->ud_len);
+	pdu->ud_len = sm->ud_len;
+	rc = smpp_link_request(b->link, pdu, submit_resp_cb, sm);
+	talloc_free(pdu);
+	return rc;
+}
+
+static void esme_pump(struct esme *e)
+{
+	struct timespec now = now_ts();
+	double wake = -1;
+	struct esme_bind *b;
+	unsigned int nbinds = 0, i;
+
+	osmo_timer_del(&e->pump_timer);
+	if (!e->started || llist_empty(&e->queue) || llist_empty(&e->binds))
+		return;
+	llist_for_each_entry(b, &e->binds, list)
+		nbinds++;
+	if (!e->rr)
+		e->rr = llist_first_entry(&e->binds, struct esme_bind, list);
+	b = e->rr;
+	/* round robin: one message per bind and turn, until nobody can send any more */
+	for (;;) {
+		bool progress = false;
+
+		for (i = 0; i < nbinds && !llist_empty(&e->queue); i++) {
+			struct esme_sm *sm, *pick = NULL;
+			unsigned int scanned = 0;
+			double w;
+
+			if (b->state == BIND_BOUND && smpp_link_window_open(b->link)) {
+				bucket_refill(b, &now);
+				w = bind_wait_ms(b, &now);
+				if (w > 0) {
+					wake = wake < 0 ? w : OSMO_MIN(wake, w);
+				} else {
+					llist_for_each_entry(sm, &e->queue, list) {
+						double nb = ts_diff_ms(&sm->not_before, &now);
+
+						if (nb <= 0) {
+							pick = sm;
+							break;
+						}
+						wake = wake < 0 ? nb : OSMO_MIN(wake, nb);
+						if (++scanned >= ESME_SCAN_MAX)
+							break;
+					}
+				}
+			}
+			if (pick) {
+				int rc;
+
+				llist_del(&pick->list);
+				e->queued--;
+				llist_add_tail(&pick->list, &e->inflight);
+				pick->bind = b;
+				rc = bind_send(b, pick);
+				if (rc == 0) {
+					e->stats.submitted++;
+					b->sent++;
+					if (b->rate)
+						b->tokens -= 1.0;
+					progress = true;
+				} else if (rc == -EINVAL) {
+					LOGB(b, LOGL_ERROR, "cannot encode submit_sm to %s\n", pick->dest_addr);
+					sm_finish(pick, -EINVAL, 0, NULL);
+				} else {
+					/* link just went: back to the head, the link's end will rebind */
+					llist_del(&pick->list);
+					pick->bind = NULL;
+					llist_add(&pick->list, &e->queue);
+					e->queued++;
+				}
+			}
+			b = llist_entry(b->list.next == &e->binds ? e->binds.next : b->list.next, struct esme_bind,
+					list);
+		}
+		e->rr = b;
+		if (!progress || llist_empty(&e->queue))
+			break;
+	}
+	if (!llist_empty(&e->queue) && wake >= 0) {
+		unsigned long ms = (unsigned long)wake + 1;
+
+		osmo_timer_schedule(&e->pump_timer, ms / 1000, (ms % 1000) * 1000);
+	}
+}
+
+static void pump_timer_cb(void *data)
+{
+	esme_pump(data);
+}
+
+/* ------------------------------------------------------------------ binds */
+
+static void bind_schedule_reconnect(struct esme_bind *b)
+{
+	unsigned long ms = backoff_ms(ESME_T_RECONNECT, ESME_T_RECONNECT_MAX, b->failures);
+
+	b->failures++;
+	b->state = BIND_DOWN;
+	LOGB(b, LOGL_INFO, "reconnecting in %lu ms\n", ms);
+	osmo_timer_schedule(&b->reconnect_timer, ms / 1000, (ms % 1000) * 1000);
+}
+
+static void bind_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int err, void *data)
+{
+	struct esme_bind *b = data;
+	struct esme *e = b->e;
+
+	if (err < 0 || resp->command_status != SMPP_ROK || resp->command_id == SMPP_GENERIC_NACK) {
+		e->stats.bind_failures++;
+		b->state = BIND_DOWN;
+		LOGB(b, LOGL_ERROR, "bind_transceiver as '%s' refused: %s\n", b->bind_req.system_id,
+		     err < 0 ? strerror(-err) : smpp_status_name(resp->command_status));
+		/* closed() follows and schedules the next attempt */
+		smpp_link_close(l);
+		return;
+	}
+	b->state = BIND_BOUND;
+	b->failures = 0;
+	b->tokens = OSMO_MIN(b->burst, 1.0);
+	b->refilled = now_ts();
+	e->stats.binds++;
+	LOGB(b, LOGL_NOTICE, "bound to '%s' as '%s'\n", resp->system_id, b->bind_req.system_id);
+	smpp_link_keepalive(l, true);
+	esme_pump(e);
+}
+
+static void bind_link_established(struct smpp_link *l)
+{
+	struct esme_bind *b = smpp_link_data(l);
+	struct smpp_pdu *req = talloc_zero(b, struct smpp_pdu);
+	int rc;
+
+	if (!req) {
+		smpp_link_close(l);
+		return;
+	}
+	*req = b->bind_req;
+	req->command_id = SMPP_BIND_TRANSCEIVER;
+	b->state = BIND_BINDING;
+	rc = smpp_link_request(l, req, bind_resp_cb, b);
+	talloc_free(req);
+	if (rc < 0)
+		smpp_link_close(l);
+}
+
+static void bind_deliver(struct esme_bind *b, const struct smpp_pdu *pdu)
+{
+	struct esme *e = b->e;
+	uint32_t status = SMPP_ROK;
+
+	/* SMPP 3.4 §5.2.12: esm_class bits 5..2 = 0001 mark an SMSC delivery receipt */
+	if ((pdu->esm_class & SMPP_ESM_RECEIPT_MASK) == SMPP_ESM_DELIVERY_RECEIPT) {
+		char id[65] = "", stat[8] = "";
+		unsigned int errc = 0;
+		struct esme_receipt r;
+
+		smpp_receipt_parse(pdu->ud, pdu->ud_len, id, stat, &errc);
+		if (pdu->receipted_message_id[0])
+			osmo_strlcpy(id, pdu->receipted_message_id, sizeof(id));
+		/* §5.3.2.35 message_state 2 = DELIVERED */
+		if (!stat[0] && pdu->message_state)
+			osmo_strlcpy(stat, pdu->message_state == 2 ? "DELIVRD" : "UNDELIV", sizeof(stat));
+		e->stats.receipts++;
+		LOGB(b, LOGL_DEBUG, "receipt for %s from %s: %s\n", id, pdu->source_addr, stat);
+		r = (struct esme_receipt){
+			.message_id = id,
+			.stat = stat,
+			.delivered = !strcmp(stat, "DELIVRD"),
+			.err = errc,
+			.source_addr = pdu->source_addr,
+		};
+		if (e->ops && e->ops->receipt)
+			e->ops->receipt(e, &r, e->data);
+	} else {
+		struct esme_mo mo = {
+			.bind = b->name,
+			.source_addr = pdu->source_addr,
+			.source_ton = pdu->source_addr_ton,
+			.source_npi = pdu->source_addr_npi,
+			.dest_addr = pdu->destination_addr,
+			.esm_class = pdu->esm_class,
+			.protocol_id = pdu->protocol_id,
+			.data_coding = pdu->data_coding,
+			.udhi = !!(pdu->esm_class & SMPP_ESM_UDHI),
+			.ud = pdu->ud,
+			.ud_len = pdu->ud_len,
+		};
+
+		e->stats.received++;
+		LOGB(b, LOGL_DEBUG, "MO from %s, %zu octets\n", pdu->source_addr, pdu->ud_len);
+		status = (e->ops && e->ops->mo) ? e->ops->mo(e, &mo, e->data) : SMPP_RX_T_APPN;
+	}
+	smpp_link_respond(b->link, pdu, status, NULL);
+}
+
+static void bind_link_request(struct smpp_link *l, const struct smpp_pdu *pdu)
+{
+	struct esme_bind *b = smpp_link_data(l);
+
+	if (pdu->command_id != SMPP_DELIVER_SM) {
+		smpp_link_respond(l, pdu, SMPP_RINVCMDID, NULL);
+		return;
+	}
+	if (b->state != BIND_BOUND) {
+		smpp_link_respond(l, pdu, SMPP_RINVBNDSTS, NULL);
+		return;
+	}
+	bind_deliver(b, pdu);
+}
+
+static void bind_link_closed(struct smpp_link *l, enum smpp_link_end why)
+{
+	struct esme_bind *b = smpp_link_data(l);
+
+	LOGB(b, b->state == BIND_BOUND ? LOGL_NOTICE : LOGL_INFO, "link down (%s)\n", smpp_link_end_name(why));
+	if (b->state == BIND_CONNECTING || b->state == BIND_BINDING)
+		b->e->stats.bind_failures++;
+	b->link = NULL;
+	talloc_free(l);
+	bind_schedule_reconnect(b);
+	/* its in-flight messages are back in the queue: another bind may take them */
+	esme_pump(b->e);
+}
+
+static const struct smpp_link_ops bind_link_ops = {
+	.established = bind_link_established,
+	.request = bind_link_request,
+	.closed = bind_link_closed,
+};
+
+static void bind_connect(struct esme_bind *b)
+{
+	char *name = talloc_asprintf(b, "esme %s -> %s:%u", b->name, b->host, b->port);
+
+	b->state = BIND_CONNECTING;
+	b->link = smpp_link_connect(b, b->host, b->port, &bind_link_ops, b, name);
+	talloc_free(name);
+	if (!b->link) {
+		b->e->stats.bind_failures++;
+		bind_schedule_reconnect(b);
+		return;
+	}
+	smpp_link_set_window(b->link, b->window);
+}
+
+static void reconnect_timer_cb(void *data)
+{
+	bind_connect(data);
+}
+
+static int bind_destructor(struct esme_bind *b)
+{
+	osmo_timer_del(&b->reconnect_timer);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ API */
+
+void esme_cfg_defaults(struct esme_cfg *cfg)
+{
+	*cfg = (struct esme_cfg){
+		.source_addr = "",
+		.protocol_id = 0x7F,
+		.data_coding = 0xF6,
+		.registered_delivery = true,
+		.max_retries = 5,
+		.max_queue = 100000,
+	};
+}
+
+static int esme_destructor(struct esme *e)
+{
+	struct esme_bind *b;
+
+	osmo_timer_del(&e->pump_timer);
+	/* no callbacks from here on: the links go before the messages they point at */
+	llist_for_each_entry(b, &e->binds, list) {
+		osmo_timer_del(&b->reconnect_timer);
+		TALLOC_FREE(b->link);
+	}
+	return 0;
+}
+
+struct esme *esme_alloc(void *ctx, const struct esme_cfg *cfg, const struct esme_ops *ops, void *data)
+{
+	struct esme *e = talloc_zero(ctx, struct esme);
+
+	if (!e)
+		return NULL;
+	e->cfg = *cfg;
+	e->source_addr = talloc_strdup(e, cfg->source_addr ? cfg->source_addr : "");
+	e->cfg.source_addr = e->source_addr;
+	e->ops = ops;
+	e->data = data;
+	INIT_LLIST_HEAD(&e->binds);
+	INIT_LLIST_HEAD(&e->queue);
+	INIT_LLIST_HEAD(&e->inflight);
+	osmo_timer_setup(&e->pump_timer, pump_timer_cb, e);
+	talloc_set_destructor(e, esme_destructor);
+	return e;
+}
+
+int esme_add_bind(struct esme *e, const struct esme_bind_cfg *bc)
+{
+	struct esme_bind *b;
+	struct smpp_pdu *r;
+
+	if (!bc->host || !bc->system_id || strlen(bc->system_id) > 15 || (bc->password && strlen(bc->password) > 8) ||
+	    (bc->system_type && strlen(bc->system_type) > 12) ||
+	    (bc->address_range && strlen(bc->address_range) > 40))
+		return -EINVAL;
+	b = talloc_zero(e, struct esme_bind);
+	if (!b)
+		return -ENOMEM;
+	b->e = e;
+	b->name = talloc_strdup(b, bc->name ? bc->name : bc->system_id);
+	b->host = talloc_strdup(b, bc->host);
+	b->port = bc->port;
+	b->window = bc->window ? bc->window : 10;
+	b->rate = bc->rate;
+	b->burst = bc->burst ? bc->burst : OSMO_MAX(1u, bc->rate / 10);
+	r = &b->bind_req;
+	osmo_strlcpy(r->system_id, bc->system_id, sizeof(r->system_id));
+	osmo_strlcpy(r->password, bc->password ? bc->password : "", sizeof(r->password));
+	osmo_strlcpy(r->system_type, bc->system_type ? bc->system_type : "", sizeof(r->system_type));
+	r->interface_version = 0x34;
+	r->addr_ton = bc->addr_ton;
+	r->addr_npi = bc->addr_npi;
+	osmo_strlcpy(r->address_range, bc->address_range ? bc->address_range : "", sizeof(r->address_range));
+	osmo_timer_setup(&b->reconnect_timer, reconnect_timer_cb, b);
+	talloc_set_destructor(b, bind_destructor);
+	llist_add_tail(&b->list, &e->binds);
+	if (e->started)
+		bind_connect(b);
+	return 0;
+}
+
+void esme_start(struct esme *e)
+{
+	struct esme_bind *b;
+
+	if (e->started)
+		return;
+	e->started = true;
+	llist_for_each_entry(b, &e->binds, list)
+		bind_connect(b);
+}
+
+int esme_submit(struct esme *e, const struct esme_msg *msg, void *msg_data)
+{
+	struct esme_sm *sm;
+
+	if (!msg->dest_addr || strlen(msg->dest_addr) > 20 || (!msg->ud && msg->ud_len))
+		return -EINVAL;
+	if (msg->ud_len > SMPP_UD_MAX)
+		return -EMSGSIZE;
+	if (e->queued >= e->cfg.max_queue)
+		return -ENOSPC;
+	sm = talloc_zero(e, struct esme_sm);
+	if (!sm)
+		return -ENOMEM;
+	sm->e = e;
+	sm->data = msg_data;
+	osmo_strlcpy(sm->dest_addr, msg->dest_addr, sizeof(sm->dest_addr));
+	sm->dest_ton = msg->dest_ton;
+	sm->dest_npi = msg->dest_npi;
+	sm->udhi = msg->udhi;
+	sm->ud = talloc_memdup(sm, msg->ud ? msg->ud : (const uint8_t *)"", msg->ud_len ? msg->ud_len : 1);
+	sm->ud_len = msg->ud_len;
+	sm->not_before = now_ts();
+	llist_add_tail(&sm->list, &e->queue);
+	e->queued++;
+	esme_pump(e);
+	return 0;
+}
+
+unsigned int esme_bound_count(const struct esme *e)
+{
+	const struct esme_bind *b;
+	unsigned int n = 0;
+
+	llist_for_each_entry(b, &e->binds, list)
+		n += b->state == BIND_BOUND;
+	return n;
+}
+
+unsigned int esme_queue_len(const struct esme *e)
+{
+	return e->queued;
+}
+
+const struct esme_stats *esme_get_stats(const struct esme *e)
+{
+	return &e->stats;
+}
+
+unsigned long esme_bind_sent(const struct esme *e, const char *name)
+{
+	const struct esme_bind *b;
+
+	llist_for_each_entry(b, &e->binds, list) {
+		if (!strcmp(b->name, name))
+			return b->sent;
+	}
+	return 0;
+}
