@@ -657,6 +657,34 @@ static void test_methods_and_forms(void)
 	http_server_stop(srv);
 }
 
+static void test_start_errors_and_free(void)
+{
+	struct http_server_cfg cfg = test_cfg();
+	struct http_server *srv = start_srv(NULL), *srv2;
+	void *ctx = talloc_named_const(g_test_ctx, 0, "server parent");
+	struct tclient *tc;
+
+	/* the port is taken */
+	cfg.port = http_server_port(srv);
+	CU_ASSERT_PTR_NULL(http_server_start(g_test_ctx, &cfg, handler, NULL));
+	CU_ASSERT_PTR_NULL(http_server_start(g_test_ctx, NULL, handler, NULL));
+	CU_ASSERT_PTR_NULL(http_server_start(g_test_ctx, &cfg, NULL, NULL));
+	http_server_stop(srv);
+	http_server_stop(NULL);
+
+	/* freeing the parent context is a clean stop too: the held request is aborted */
+	cfg.port = 0;
+	srv2 = http_server_start(ctx, &cfg, handler, NULL);
+	CU_ASSERT_FATAL(srv2 != NULL);
+	tc = tc_connect(http_server_port(srv2));
+	tc_sends(tc, "GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+	CU_ASSERT(wait_requests(1));
+	talloc_free(ctx);
+	CU_ASSERT_EQUAL(g_st.aborted, 1);
+	CU_ASSERT(wait_eof(tc, WAIT_MS));
+	talloc_free(tc);
+}
+
 static void test_handler_bad_answer(void)
 {
 	struct http_server *srv = start_srv(NULL);
@@ -1571,6 +1599,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_header_lookup),
 	TEST_CASE(test_get_post),
 	TEST_CASE(test_methods_and_forms),
+	TEST_CASE(test_start_errors_and_free),
 	TEST_CASE(test_handler_bad_answer),
 	TEST_CASE(test_keepalive_100),
 	TEST_CASE(test_pipelined),
