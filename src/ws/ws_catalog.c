@@ -198,3 +198,66 @@ const struct ws_op ws_ops_ES7SmSrRequesterService[] = {
 	{ NULL }
 };
 
+/* ES2MnoCallbackService (our wsdl/ES2_MNO_Callback.wsdl) */
+const struct ws_op ws_ops_ES2MnoCallbackService[] = {
+	{ "ES2-DownloadProfileCallback", "ES2-DownloadProfileResponse",
+	  "http://gsma.com/ES2/ProfileManagementCallBack/ES2-DownloadProfile", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES2-DisableProfileCallback", "ES2-DisableProfileResponse",
+	  "http://gsma.com/ES2/PlatformManagementCallBack/ES2-DisableProfile", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES2-DeleteProfileCallback", "ES2-DeleteProfileResponse",
+	  "http://gsma.com/ES2/PlatformManagementCallBack/ES2-DeleteProfile", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES2-EnableProfileCallback", "ES2-EnableProfileResponse",
+	  "http://gsma.com/ES2/PlatformManagementCallBack/ES2-EnableProfile", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES2-HandleProfileDisabledNotification", "ES2-HandleProfileDisabledNotification",
+	  "http://gsma.com/ES2/PlatformManagement/ES2-HandleProfileDisabledNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES2-HandleProfileEnabledNotification", "ES2-HandleProfileEnabledNotification",
+	  "http://gsma.com/ES2/PlatformManagement/ES2-HandleProfileEnabledNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES2-HandleProfileDeletedNotification", "ES2-HandleProfileDeletedNotification",
+	  "http://gsma.com/ES2/PlatformManagement/ES2-HandleProfileDeletedNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES2-HandleSMSRChangeNotification", "ES2-HandleSMSRChangeNotification",
+	  "http://gsma.com/ES2/PlatformManagement/ES2-HandleSMSRChangeNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ NULL }
+};
+
+/* ES4MnoCallbackService (our wsdl/ES4_MNO_Callback.wsdl) */
+const struct ws_op ws_ops_ES4MnoCallbackService[] = {
+	{ "ES4-AuditEISCallback", "ES4-AuditEISResponse",
+	  "http://gsma.com/ES4/ProfileManagementCallBack/ES4-AuditEIS", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-DeleteProfileCallback", "ES4-DeleteProfileResponse",
+	  "http://gsma.com/ES4/PlatformManagementCallBack/ES4-DeleteProfile", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-DisableProfileCallback", "ES4-DisableProfileResponse",
+	  "http://gsma.com/ES4/PlatformManagementCallBack/ES4-DisableProfile", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-EnableProfileCallback", "ES4-EnableProfileResponse",
+	  "http://gsma.com/ES4/PlatformManagementCallBack/ES4-EnableProfile", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-PrepareSMSRChangeCallback", "ES4-PrepareSMSRChangeResponse",
+	  "http://gsma.com/ES4/eUICCManagementCallBack/ES4-PrepareSMSRChange", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-SMSRChangeCallback", "ES4-SMSRChangeResponse",
+	  "http://gsma.com/ES4/eUICCManagementCallBack/ES4-SMSRChange", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-HandleProfileDisabledNotification", "ES4-HandleProfileDisabledNotification",
+	  "http://gsma.com/ES4/PlatformManagement/ES4-HandleProfileDisabledNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-HandleProfileEnabledNotification", "ES4-HandleProfileEnabledNotification",
+	  "http://gsma.com/ES4/PlatformManagement/ES4-HandleProfileEnabledNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-HandleProfileDeletedNotification", "ES4-HandleProfileDeletedNotification",
+	  "http://gsma.com/ES4/PlatformManagement/ES4-HandleProfileDeletedNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ "ES4-HandleSMSRChangeNotification", "ES4-HandleSMSRChangeNotification",
+	  "http://gsma.com/ES4/eUICCManagement/ES4-HandleSMSRChangeNotification", WS_MEP_ONEWAY,
+	  NULL, NULL },
+	{ NULL }
+};

@@ -876,7 +876,7 @@ static void test_catalogue(void)
 	const struct ws_op *tables[] = {
 		ws_ops_ES1SmSrService, ws_ops_ES2SmDpService, ws_ops_ES3SmDpService, ws_ops_ES3SmSrService,
 		ws_ops_ES4SmSrService, ws_ops_ES7SmSrService, ws_ops_ES7SmSrProviderService,
-		ws_ops_ES7SmSrRequesterService,
+		ws_ops_ES7SmSrRequesterService, ws_ops_ES2MnoCallbackService, ws_ops_ES4MnoCallbackService,
 	};
 	unsigned int t, n = 0;
 
@@ -902,7 +902,39 @@ static void test_catalogue(void)
 			xmlFreeDoc(doc);
 		}
 	}
-	CU_ASSERT_EQUAL(n, 49);
+	CU_ASSERT_EQUAL(n, 67);
+}
+
+/* Every callback an asynchronous provider sends is an operation of the requester's callback service, with the
+ * same element: the two sides of each interface agree. */
+static void test_catalogue_callbacks_match(void)
+{
+	const struct {
+		const struct ws_op *provider, *requester;
+	} pairs[] = {
+		{ ws_ops_ES2SmDpService, ws_ops_ES2MnoCallbackService },
+		{ ws_ops_ES4SmSrService, ws_ops_ES4MnoCallbackService },
+		{ ws_ops_ES7SmSrProviderService, ws_ops_ES7SmSrRequesterService },
+	};
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
+		struct ws_service *req_svc = mksvc(pairs[i].requester, "requester");
+		const struct ws_op *op;
+
+		for (op = pairs[i].provider; op->name; op++) {
+			const struct ws_op *cb;
+
+			if (op->mep != WS_MEP_ASYNC)
+				continue;
+			cb = ws_service_find_op(req_svc, op->resp_action);
+			if (!cb || strcmp(cb->req_elem, op->resp_elem) || strcmp(cb->action, op->resp_action))
+				fprintf(stderr, "%s: callback %s not received as such\n", op->name, op->resp_action);
+			CU_ASSERT(cb && !strcmp(cb->req_elem, op->resp_elem) && !strcmp(cb->action, op->resp_action));
+			n++;
+		}
+	}
+	CU_ASSERT_EQUAL(n, 13);
 }
 
 static void test_schema_load_errors(void)
@@ -1081,6 +1113,7 @@ static const struct test_case rule_cases[] = {
 	TEST_CASE(test_message_id),
 	TEST_CASE(test_mem_store),
 	TEST_CASE(test_catalogue),
+	TEST_CASE(test_catalogue_callbacks_match),
 	TEST_CASE(test_schema_load_errors),
 	TEST_END
 };

@@ -34,3 +34,8 @@ extern const struct ws_op ws_ops_ES7SmSrService[];
 extern const struct ws_op ws_ops_ES7SmSrProviderService[];
 /*! SM-SR, ES7 requester side: the callbacks (ES7_SMSR_Requester.wsdl) */
 extern const struct ws_op ws_ops_ES7SmSrRequesterService[];
+/*! Operator side of ES2 (SM-DP -> MNO): the callbacks of the asynchronous ES2 functions and the
+ *  Handle*Notification functions, all one-way; not in the GSMA set, from our wsdl/ES2_MNO_Callback.wsdl */
+extern const struct ws_op ws_ops_ES2MnoCallbackService[];
+/*! Operator side of ES4 (SM-SR -> MNO): callbacks and notifications, from our wsdl/ES4_MNO_Callback.wsdl */
+extern const struct ws_op ws_ops_ES4MnoCallbackService[];
