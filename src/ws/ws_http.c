@@ -29,6 +29,7 @@ struct ws_http {
 	struct llist_head posts;	/* struct cb_post in flight */
 	unsigned int num_posts;
 	char *wsdl_dir;
+	char *public_base_url;
 	struct http_client *client;
 	unsigned int cb_max_retries;
 	unsigned long cb_backoff_ms;
@@ -99,6 +100,7 @@ struct ws_http *ws_http_alloc(void *ctx, const struct ws_http_cfg *cfg)
 	talloc_set_destructor(wh, ws_http_free);
 	if (cfg) {
 		wh->wsdl_dir = cfg->wsdl_dir ? talloc_strdup(wh, cfg->wsdl_dir) : NULL;
+		wh->public_base_url = cfg->public_base_url ? talloc_strdup(wh, cfg->public_base_url) : NULL;
 		wh->client = cfg->client;
 		wh->cb_max_retries = cfg->cb_max_retries;
 		wh->cb_backoff_ms = cfg->cb_backoff_ms;
@@ -267,6 +269,25 @@ static void serve_wsdl(struct ws_http *wh, struct ws_service *svc, struct http_r
 	}
 	n = fread(buf, 1, WSDL_MAX, fp);
 	fclose(fp);
+	if (wh->public_base_url) {
+		/* soap:address of the served WSDL: where this daemon is reachable (wsdl/ header comment) */
+		char *in = talloc_strndup(tmp, (const char *)buf, n), *out = talloc_strdup(tmp, ""), *p, *q = in;
+
+		while (in && out && (p = strstr(q, WS_WSDL_ADDRESS_PLACEHOLDER))) {
+			out = talloc_strndup_append_buffer(out, q, p - q);
+			out = talloc_strdup_append_buffer(out, wh->public_base_url);
+			q = p + strlen(WS_WSDL_ADDRESS_PLACEHOLDER);
+		}
+		if (in && out)
+			out = talloc_strdup_append_buffer(out, q);
+		if (!in || !out) {
+			http_respond(hreq, 503, NULL, NULL, 0, NULL, 0);
+			talloc_free(tmp);
+			return;
+		}
+		buf = (uint8_t *)out;
+		n = strlen(out);
+	}
 	http_respond(hreq, 200, "text/xml; charset=utf-8", NULL, 0, buf, n);
 	talloc_free(tmp);
 }

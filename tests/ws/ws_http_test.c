@@ -205,6 +205,7 @@ static void world_setup_tls(bool tls)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w->hc);
 	wcfg.client = w->hc;
 	wcfg.wsdl_dir = talloc_asprintf(w, "%s/spec/gsma-esim-messaging-3", test_shared_dir());
+	wcfg.public_base_url = "https://smsr.example.com:8443";
 	w->wh = ws_http_alloc(w, &wcfg);
 	w->es4 = ws_service_alloc(w, &es4, g_schema, ws_ops_ES4SmSrService);
 	w->es3dp = ws_service_alloc(w, &es3, g_schema, ws_ops_ES3SmDpService);
@@ -218,6 +219,14 @@ static void world_setup_tls(bool tls)
 	ws_service_set_handler(w->es4, "ES4-UpdatePolicyRules", h_hold, w);
 	ws_service_set_handler(w->es3dp, "ES3-HandleProfileEnabledNotification", h_notif, w);
 
+	/* a second endpoint path serving our own WSDL (wsdl/) with the address placeholder replaced */
+	{
+		struct ws_service_cfg own = { .name = "ES4SmSrService-own", .path = "/ES4own",
+					      .wsdl_file = talloc_asprintf(w, "%s/wsdl/ES4_SMSR.wsdl", SGP02_SRCDIR) };
+
+		CU_ASSERT_EQUAL(ws_http_add_service(w->wh, ws_service_alloc(w, &own, g_schema,
+									   ws_ops_ES4SmSrService)), 0);
+	}
 	w->srv = http_server_start(w, &scfg, ws_http_handler, w->wh);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w->srv);
 	w->port = http_server_port(w->srv);
@@ -450,6 +459,14 @@ static void test_wsdl(void)
 	CU_ASSERT(!strncmp(r->resp, "HTTP/1.1 200", 12));
 	CU_ASSERT(contains(r->resp, "text/xml"));
 	CU_ASSERT(contains(r->resp, "<wsdl:service name=\"ES4SmSrService\">"));
+	raw_close(r);
+	CU_ASSERT_FALSE(contains(r->resp, "https://smsr.example.com:8443"));	/* the GSMA WSDL has no placeholder */
+	/* ours has: soap:address points at our public base URL */
+	r = raw_send(g_w->port, "GET /ES4own?WSDL HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	CU_ASSERT_TRUE(run_until(&r->eof, 1, 5000));
+	CU_ASSERT(!strncmp(r->resp, "HTTP/1.1 200", 12));
+	CU_ASSERT(contains(r->resp, "location=\"https://smsr.example.com:8443/ES4\""));
+	CU_ASSERT_FALSE(contains(r->resp, WS_WSDL_ADDRESS_PLACEHOLDER));
 	raw_close(r);
 	/* a service without WSDL: 404; GET without ?wsdl: 405 */
 	r = raw_send(g_w->port, "GET /ES3?wsdl HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");

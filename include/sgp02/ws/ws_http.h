@@ -6,7 +6,8 @@
  *    response of an asynchronous one is POSTed later to wsa:ReplyTo with wsa:RelatesTo, through the
  *    http_client with bounded retry and backoff;
  *  - GET <service path>?wsdl: the service's WSDL file (ws_service_cfg.wsdl_file, relative to the configured
- *    WSDL directory unless absolute), 404 when there is none;
+ *    WSDL directory unless absolute) with the address placeholder replaced by our public base URL, 404 when there
+ *    is none;
  *  - other paths 404, other methods 405.
  *
  * Usage: ws = ws_http_alloc(ctx, &cfg); ws_http_add_service(ws, svc) for each service;
@@ -23,12 +24,18 @@ struct http_request;
 struct ws_service;
 struct ws_http;
 
+/*! Placeholder of the service addresses in our WSDLs (wsdl/gen-wsdl.py), replaced when served. */
+#define WS_WSDL_ADDRESS_PLACEHOLDER	"https://sgp02-endpoint.invalid"
+
 struct ws_http_cfg {
 	const char *wsdl_dir;		/*!< directory of the WSDL/XSD files served at ?wsdl (NULL: cwd) */
 	/*! client for asynchronous callbacks (NULL: callbacks cannot be sent; they are logged as lost) */
 	struct http_client *client;
 	unsigned int cb_max_retries;	/*!< retries of a callback POST on no answer/5xx; 0: default 5 */
 	unsigned long cb_backoff_ms;	/*!< first retry delay, doubled each time; 0: default 1000 */
+	/*! our public base URL, e.g. "https://smsr.example.com:8443": replaces WS_WSDL_ADDRESS_PLACEHOLDER in the
+	 *  WSDLs served at ?wsdl, so that soap:address points at us; NULL: WSDLs are served unchanged */
+	const char *public_base_url;
 };
 
 struct ws_http *ws_http_alloc(void *ctx, const struct ws_http_cfg *cfg);
