@@ -1,13 +1,13 @@
 /*! \file device.c
  * Simulated devices: MSISDN routing, the SMS bearer between the SMSC and each eUICC, fault injection.
- * See device.h. Everything runs on the process's one libosmocore event loop; the clock is CLOCK_MONOTONIC as
- * read through osmo_clock_gettime() (so tests can override it and drive the osmo_timers deterministically).
+ * See device.h. Everything runs on the process's one libosmocore event loop. The clock is the one the osmo_timers
+ * of this libosmocore use, osmo_gettimeofday(), so tests can override it and drive everything deterministically.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <sys/time.h>
 
 #include <talloc.h>
 #include <openssl/crypto.h>
@@ -64,10 +64,10 @@ static void mo_to_sink(struct fleet_devices *f, struct fleet_device *d, const ch
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
+	struct timeval tv;
 
-	osmo_clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	osmo_gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 /* ------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,13 @@
 #include <errno.h>
 #include <string.h>
 
+#include <osmocom/core/application.h>
+#include <osmocom/core/logging.h>
+#include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
+
+#include <sgp02/common/logging.h>
+#include <sgp02/fleet/device.h>
 
 #include <talloc.h>
 #include <libxml/parser.h>
@@ -801,8 +807,285 @@ static const struct test_case euicc_cases[] = {
 	TEST_END
 };
 
+
+/* ------------------------------------------------------------------------------------------------------------
+ * devices (device.c) with a fake SMSC sink and a fake clock
+ */
+
+struct sink_msg {
+	char src[24];
+	char dst[24];
+	struct ota_sms_ud ud;
+};
+
+struct fake_sink {
+	struct sink_msg *msg;
+	unsigned int num;
+	uint64_t hash;		/* FNV-1a over everything submitted, in order */
+};
+
+static int sink_submit(void *priv, const char *src, const char *dst, const uint8_t *ud, size_t len)
+{
+	struct fake_sink *fs = priv;
+	struct sink_msg *m;
+	size_t i;
+
+	fs->msg = talloc_realloc(g_test_ctx, fs->msg, struct sink_msg, fs->num + 1);
+	m = &fs->msg[fs->num++];
+	memset(m, 0, sizeof(*m));
+	osmo_strlcpy(m->src, src, sizeof(m->src));
+	osmo_strlcpy(m->dst, dst, sizeof(m->dst));
+	memcpy(m->ud.data, ud, len);
+	m->ud.len = len;
+	for (i = 0; i < strlen(src); i++)
+		fs->hash = (fs->hash ^ (uint8_t)src[i]) * 0x100000001B3ULL;
+	for (i = 0; i < len; i++)
+		fs->hash = (fs->hash ^ ud[i]) * 0x100000001B3ULL;
+	return 0;
+}
+
+static void *g_log_ctx;
+
+static int devices_init(void)
+{
+	g_log_ctx = talloc_named_const(NULL, 0, "fleet test logging");
+	osmo_init_logging2(g_log_ctx, &sgp02_log_info);
+	log_set_print_category(osmo_stderr_target, 1);
+	log_set_category_filter(osmo_stderr_target, DFLEET, 1, LOGL_ERROR);
+	osmo_gettimeofday_override_time.tv_sec = 1000000;
+	osmo_gettimeofday_override_time.tv_usec = 0;
+	osmo_gettimeofday_override = true;
+	return 0;
+}
+
+static int devices_cleanup(void)
+{
+	osmo_gettimeofday_override = false;
+	return 0;
+}
+
+/* advance the fake clock in 10 ms steps, firing the timers */
+static void clock_advance(uint64_t ms)
+{
+	while (ms) {
+		uint64_t step = ms > 10 ? 10 : ms;
+
+		osmo_gettimeofday_override_add(0, step * 1000);
+		osmo_timers_prepare();
+		osmo_timers_update();
+		ms -= step;
+	}
+}
+
+/* an SM-SR's view of device \a index of a fleet with manufacturing parameters \a p (no card of its own) */
+static struct ftc_card *smsr_view(const struct fleet_eum_params *p, uint32_t index)
+{
+	struct ftc_card *c = talloc_zero(g_test_ctx, struct ftc_card);
+
+	CU_ASSERT_FATAL(fleet_euicc_perso_derive(p, index, &c->perso) == 0);
+	c->ks = c->perso.isdr_ks;
+	c->spi[0] = 0x16;
+	c->spi[1] = 0x39;
+	return c;
+}
+
+static int send_cmd(struct fleet_devices *f, struct ftc_card *c, const struct gp_capdu *a, unsigned int n,
+		    const char *msisdn)
+{
+	struct ota_sms_ud *parts = NULL;
+	int np, i, rc = 0;
+
+	np = ftc_build(c, a, n, &parts);
+	CU_ASSERT_FATAL(np > 0);
+	for (i = 0; i < np && rc == 0; i++)
+		rc = fleet_devices_mt(f, "882", msisdn, parts[i].data, parts[i].len);
+	talloc_free(parts);
+	return rc;
+}
+
+static void test_devices_roundtrip(void)
+{
+	struct fleet_devices_cfg cfg;
+	struct fake_sink fs = { 0 };
+	struct fleet_mo_sink sink = { sink_submit, &fs };
+	struct fleet_devices *f;
+	struct ftc_card *c;
+	struct gp_capdu a;
+	struct gp_notification n;
+	char msisdn[24];
+	uint16_t seq;
+
+	fleet_devices_cfg_default(&cfg);
+	cfg.num = 10;
+	f = fleet_devices_alloc(g_test_ctx, &cfg, &sink);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fleet_devices_stats(f)->cards, 0);
+	CU_ASSERT_STRING_EQUAL(fleet_devices_msisdn(f, 3, msisdn, sizeof(msisdn)), "491500000003");
+	CU_ASSERT_EQUAL(fleet_devices_lookup(f, "491500000003"), 3);
+	CU_ASSERT_EQUAL(fleet_devices_lookup(f, "+491510000009"), 9);
+	CU_ASSERT_EQUAL(fleet_devices_lookup(f, "491500000010"), -ENOENT);
+	CU_ASSERT_EQUAL(fleet_devices_lookup(f, "491520000001"), -ENOENT);
+	CU_ASSERT_EQUAL(fleet_devices_lookup(f, "4915000000031"), -ENOENT);
+
+	/* enable the operational profile of device 3 */
+	c = smsr_view(&cfg.eum, 3);
+	CU_ASSERT_EQUAL(gp_apdu_enable_profile(&a, c->perso.prof[1].aid, 16), 0);
+	CU_ASSERT_EQUAL(send_cmd(f, c, &a, 1, msisdn), 0);
+	CU_ASSERT_EQUAL(fleet_devices_stats(f)->cards, 1);
+	/* PoR from the bootstrap MSISDN to the sender, then the notification from the operational MSISDN */
+	CU_ASSERT_EQUAL_FATAL(fs.num, 2);
+	CU_ASSERT_STRING_EQUAL(fs.msg[0].src, "491500000003");
+	CU_ASSERT_STRING_EQUAL(fs.msg[0].dst, "882");
+	c->mo = talloc_zero(c, struct fleet_mo);
+	c->mo[0].kind = FLEET_MO_POR;
+	c->mo[0].ud = fs.msg[0].ud;
+	c->num_mo = 1;
+	CU_ASSERT_EQUAL(ftc_decode_por(c, 0), 0);
+	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
+	CU_ASSERT_STRING_EQUAL(fs.msg[1].src, "491510000003");
+	CU_ASSERT_STRING_EQUAL(fs.msg[1].dst, "882");
+	c->notif[0] = fs.msg[1].ud;
+	c->num_notif = 1;
+	CU_ASSERT_EQUAL(ftc_notif(c, 0, &n), 0);
+	CU_ASSERT_EQUAL(n.type, GP_NOTIF_PROFILE_CHANGE_OK);
+	CU_ASSERT_EQUAL(fleet_devices_notif_pending(f), 1);
+	/* unconfirmed: the device re-sends it from its timer */
+	clock_advance(30000);
+	CU_ASSERT_EQUAL(fs.num, 3);
+	CU_ASSERT_EQUAL(fleet_devices_stats(f)->notif_tx, 2);
+	/* confirmation to the operational MSISDN stops it */
+	seq = n.seq;
+	CU_ASSERT_EQUAL(gp_apdu_notification_confirm(&a, seq), 0);
+	CU_ASSERT_EQUAL(send_cmd(f, c, &a, 1, "491510000003"), 0);
+	CU_ASSERT_EQUAL_FATAL(fs.num, 4);
+	CU_ASSERT_STRING_EQUAL(fs.msg[3].src, "491510000003");
+	CU_ASSERT_EQUAL(fleet_devices_notif_pending(f), 0);
+	clock_advance(60000);
+	CU_ASSERT_EQUAL(fs.num, 4);
+	/* unknown numbers and offline devices */
+	CU_ASSERT_EQUAL(fleet_devices_mt(f, "882", "491500000099", (const uint8_t *)"\x00", 1), -ENOENT);
+	CU_ASSERT_EQUAL(fleet_devices_set_offline(f, 4, 1000), 0);
+	CU_ASSERT_EQUAL(fleet_devices_mt(f, "882", "491500000004", (const uint8_t *)"\x00", 1), -EAGAIN);
+	clock_advance(1000);
+	CU_ASSERT_EQUAL(fleet_devices_mt(f, "882", "491500000004", (const uint8_t *)"\x00", 1), 0);
+	CU_ASSERT_EQUAL(fleet_devices_stats(f)->mt_offline, 1);
+	CU_ASSERT_EQUAL(fleet_devices_stats(f)->mt_unknown, 1);
+	talloc_free(f);
+}
+
+static void test_devices_strict_msisdn(void)
+{
+	struct fleet_devices_cfg cfg;
+	struct fake_sink fs = { 0 };
+	struct fleet_mo_sink sink = { sink_submit, &fs };
+	struct fleet_devices *f;
+
+	fleet_devices_cfg_default(&cfg);
+	cfg.num = 2;
+	cfg.strict_msisdn = true;
+	f = fleet_devices_alloc(g_test_ctx, &cfg, &sink);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	/* the operational profile is not enabled: its number reaches nobody */
+	CU_ASSERT_EQUAL(fleet_devices_mt(f, "882", "491510000001", (const uint8_t *)"\x00", 1), -ENOENT);
+	CU_ASSERT_EQUAL(fleet_devices_mt(f, "882", "491500000001", (const uint8_t *)"\x00", 1), 0);
+	talloc_free(f);
+}
+
+struct fault_run {
+	struct fleet_devices_stats st;
+	struct fleet_euicc_stats cs;
+	uint64_t hash;
+	unsigned int sent, mo;
+};
+
+/* 10 devices, 300 commands (GET DATA, each executed at most once), all faults on */
+static void fault_run(uint64_t seed, struct fault_run *out)
+{
+	struct fleet_devices_cfg cfg;
+	struct fake_sink fs = { 0 };
+	struct fleet_mo_sink sink = { sink_submit, &fs };
+	struct fleet_devices *f;
+	struct ftc_card *c[10];
+	struct gp_capdu a;
+	unsigned int i;
+
+	fleet_devices_cfg_default(&cfg);
+	cfg.num = 10;
+	cfg.fault_seed = seed;
+	cfg.faults.drop_mt = 0.1;
+	cfg.faults.drop_mo = 0.1;
+	cfg.faults.dup_mt = 0.2;
+	cfg.faults.dup_mo = 0.1;
+	cfg.faults.delay = 0.2;
+	cfg.faults.reorder = 0.1;
+	cfg.faults.offline = 0.02;
+	cfg.faults.offline_ms = 500;
+	f = fleet_devices_alloc(g_test_ctx, &cfg, &sink);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	for (i = 0; i < 10; i++)
+		c[i] = smsr_view(&cfg.eum, i);
+	CU_ASSERT_EQUAL(gp_apdu_get_data(&a, 0xFF21, NULL, 0), 0);
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < 300; i++) {
+		char msisdn[24];
+
+		fleet_devices_msisdn(f, i % 10, msisdn, sizeof(msisdn));
+		send_cmd(f, c[i % 10], &a, 1, msisdn);
+		out->sent++;
+		clock_advance(50);
+	}
+	clock_advance(10000);
+	CU_ASSERT_EQUAL(fleet_devices_in_flight(f), 0);
+	out->st = *fleet_devices_stats(f);
+	fleet_devices_card_stats(f, &out->cs);
+	out->hash = fs.hash;
+	out->mo = fs.num;
+	talloc_free(f);
+	talloc_free(fs.msg);
+	for (i = 0; i < 10; i++)
+		talloc_free(c[i]);
+}
+
+static void test_faults_deterministic(void)
+{
+	struct fault_run r1, r2, r3;
+
+	fault_run(7, &r1);
+	fault_run(7, &r2);
+	fault_run(8, &r3);
+	/* same seed, same everything */
+	CU_ASSERT_EQUAL(memcmp(&r1.st, &r2.st, sizeof(r1.st)), 0);
+	CU_ASSERT_EQUAL(memcmp(&r1.cs, &r2.cs, sizeof(r1.cs)), 0);
+	CU_ASSERT_EQUAL(r1.hash, r2.hash);
+	CU_ASSERT_EQUAL(r1.mo, r2.mo);
+	/* another seed, other faults */
+	CU_ASSERT_NOT_EQUAL(r1.hash, r3.hash);
+	/* every fault happened and was counted */
+	CU_ASSERT_TRUE(r1.st.mt_dropped > 0);
+	CU_ASSERT_TRUE(r1.st.mt_duplicated > 0);
+	CU_ASSERT_TRUE(r1.st.mt_delayed > 0);
+	CU_ASSERT_TRUE(r1.st.mt_reordered > 0);
+	CU_ASSERT_TRUE(r1.st.mo_dropped > 0);
+	CU_ASSERT_TRUE(r1.st.mo_duplicated > 0);
+	CU_ASSERT_TRUE(r1.st.mt_offline > 0);
+	CU_ASSERT_TRUE(r1.st.offline_periods > 0);
+	/* a command was executed at most once however often it arrived: duplicates hit the counter rule */
+	CU_ASSERT_TRUE(r1.cs.scripts <= r1.sent);
+	CU_ASSERT_TRUE(r1.cs.replayed > 0);
+	CU_ASSERT_EQUAL(r1.cs.scripts + r1.cs.replayed, r1.st.mt_to_card);
+	CU_ASSERT_EQUAL(r1.cs.discarded, 0);
+}
+
+static const struct test_case device_cases[] = {
+	TEST_CASE(test_devices_roundtrip),
+	TEST_CASE(test_devices_strict_msisdn),
+	TEST_CASE(test_faults_deterministic),
+	TEST_END
+};
+
 static const struct test_suite suites[] = {
 	{ "euicc", NULL, NULL, euicc_cases },
+	{ "devices", devices_init, devices_cleanup, device_cases },
 	{ NULL }
 };
 
