@@ -950,6 +950,12 @@ void ws_process(struct ws_service *svc, void *ctx, const struct ws_input *in, st
 			FAULT(WS_FAULT_SENDER, "OnlyNonAnonymousAddressSupported",
 			      "the asynchronous function %s needs a callback address in wsa:ReplyTo", op->name);
 		}
+		/* the callback is POSTed there: only an absolute http(s) URL makes sense (no WS-MakeConnection) */
+		if (strncasecmp(reply_to, "http://", 7) && strncasecmp(reply_to, "https://", 8)) {
+			f.problem_header = "wsa:ReplyTo";
+			FAULT(WS_FAULT_SENDER, "InvalidAddressingHeader",
+			      "wsa:ReplyTo '%.200s' is not an http(s) URL", reply_to);
+		}
 	}
 
 	/* XSD validation of the function element (issue #4) */

@@ -533,12 +533,15 @@ static void test_missing_headers(void)
 	run_str(svc, mkenv(H_FROM H_TO H_MID("h4") H_ACT(A_ENABLE) "<wsa:ReplyTo><wsa:Address>" WS_WSA_ANONYMOUS
 			   "</wsa:Address></wsa:ReplyTo>", B_ENABLE), NULL, &res);
 	ASSERT_FAULT(&res, 400, "Sender", "OnlyNonAnonymousAddressSupported", "callback address");
+	run_str(svc, mkenv(H_FROM H_TO H_MID("h4b") H_ACT(A_ENABLE) "<wsa:ReplyTo><wsa:Address>file:///etc/passwd"
+			   "</wsa:Address></wsa:ReplyTo>", B_ENABLE), NULL, &res);
+	ASSERT_FAULT(&res, 400, "Sender", "InvalidAddressingHeader", "is not an http(s) URL");
 
 	/* a header twice */
 	run_str(svc, mkenv(H_FROM H_TO H_MID("h5") H_MID("h6") H_ACT(A_GETEIS), B_GETEIS), NULL, &res);
 	ASSERT_FAULT(&res, 400, "Sender", "InvalidAddressingHeader", "more than once");
-	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_REQUESTS), 7);
-	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_FAULT_SENDER), 7);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_REQUESTS), 8);
+	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_FAULT_SENDER), 8);
 	CU_ASSERT_EQUAL(ctr(svc, WS_CTR_DISPATCHED), 0);
 }
 
