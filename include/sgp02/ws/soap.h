@@ -14,7 +14,10 @@
  *   6. WS-Addressing: each of MessageID, Action, To present once (ReplyTo too for asynchronous operations)
  *      -> Sender, subcode wsa:MessageAddressingHeaderRequired / wsa:InvalidAddressingHeader
  *   7. operation by wsa:Action, matched leniently by function name (digest §6.3) -> wsa:ActionNotSupported;
- *      the Body element must be the operation's request element            -> Sender Fault
+ *      the Body element must be the operation's request element            -> Sender Fault;
+ *      an asynchronous operation needs an http(s) wsa:ReplyTo              -> wsa:OnlyNonAnonymousAddressSupported
+ *      / wsa:InvalidAddressingHeader. A Content-Type action parameter that differs from wsa:Action is only
+ *      logged: clients generated from the GSMA WSDL (no soapAction) send action="" or action="None".
  *   8. XSD validation of the Body element with the schema compiled at start-up -> Sender Fault naming the first
  *      violation (line and libxml2 message)
  *   9. duplicate (sender, MessageID): replayed from the store, the handler is not executed again (see below)
