@@ -683,7 +683,7 @@ static int parse_sd(struct pst *p, xmlNodePtr sn, const char *path, struct ws_ei
 		goto out;
 	}
 	if (max) {
-		sd->tars = talloc_zero_array(p->ctx, uint8_t[3], max);
+		sd->tars = talloc_zero_size(p->ctx, sizeof(sd->tars[0]) * max);
 		if (!sd->tars)
 			return -ENOMEM;
 	}
@@ -994,7 +994,6 @@ static int copy_signature(struct pst *p, xmlNodePtr sig, char **out)
 	if (!cp)
 		goto out;
 	xmlDocSetRootElement(d, cp);
-	xmlReconciliateNs(d, cp);
 	buf = xmlBufferCreate();
 	if (!buf || xmlNodeDump(buf, d, cp, 0, 0) < 0)
 		goto out;
@@ -1332,6 +1331,21 @@ static void build_sd(struct bst *b, xmlNodePtr parent, const char *name, const s
 	}
 }
 
+/* copy \a c as the last child of \a parent (another document). xmlDocCopyNode() declares the namespaces the copy
+ * uses on the copy itself, with the same prefixes: canonical forms, hence signatures, depend on the prefixes. */
+static int clone_child(xmlNodePtr c, xmlNodePtr parent)
+{
+	xmlNodePtr cp = xmlDocCopyNode(c, parent->doc, 1);
+
+	if (!cp)
+		return -ENOMEM;
+	if (!xmlAddChild(parent, cp)) {
+		xmlFreeNode(cp);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* put the stored EumSignature content into \a sig (the empty element just created) */
 static void build_signature(struct bst *b, xmlNodePtr sig, const char *xml)
 {
@@ -1346,10 +1360,7 @@ static void build_signature(struct bst *b, xmlNodePtr sig, const char *xml)
 		return;
 	}
 	for (c = xmlDocGetRootElement(d)->children; c; c = c->next) {
-		xmlNodePtr cp = xmlDocCopyNode(c, sig->doc, 1);
-
-		if (!cp || !xmlAddChild(sig, cp)) {
-			xmlFreeNode(cp);
+		if (clone_child(c, sig)) {
 			b->rc = -ENOMEM;
 			break;
 		}
