@@ -67,6 +67,10 @@
 #define HS_WQ_POLL_MS		20
 /* An input buffer bigger than this is given back once it is empty. */
 #define HS_INBUF_KEEP		(16 * 1024)
+/* The conn write queue bound is raised as needed to take each whole answer (which the handler
+ * already holds in memory anyway; HS_WQ_HIGH keeps answers from piling up), up to this. */
+#define HS_WRITE_LIMIT_MIN	(1024 * 1024)
+#define HS_WRITE_LIMIT_MAX	(64 * 1024 * 1024)
 /* Hard bound of the input buffer; only reached if the connection ignores conn_set_reading(). */
 #define HS_INBUF_HARD_MAX	(4 * HS_PIPELINE_MAX)
 /* Longest method token we answer 501 (rather than 400) for. */
@@ -196,6 +200,7 @@ struct hs_conn {
 	enum hs_ctr fail_ctr;
 	const char *fail_why;
 	bool counted;			/*!< counts in srv->num_conns */
+	size_t write_limit;		/*!< what we last gave conn_set_write_limit() */
 	bool reading;
 	bool write_blocked;		/*!< too much of our answers queued: next request waits for drained() */
 	bool in_process;
@@ -564,6 +569,26 @@ static bool hs_answer_ok(int status, const char *content_type, const struct http
 	return hs_extra_ok(extra, num_extra);
 }
 
+/* Make room in the conn's write queue for \a len more bytes of an answer. */
+static void hs_fit_write(struct hs_conn *hc, size_t len)
+{
+	size_t need;
+
+	if (hc->dead)
+		return;
+	need = conn_queued(hc->conn) + len + 4096;
+	if (need <= hc->write_limit)
+		return;
+	if (need > HS_WRITE_LIMIT_MAX) {
+		/* conn_write() fails and closes; say why */
+		LOGP(DHTTP, LOGL_ERROR, "%s: answer too big to queue (%zu bytes queued, %zu more)\n", hc->peer,
+		     conn_queued(hc->conn), len);
+		return;
+	}
+	hc->write_limit = need;
+	conn_set_write_limit(hc->conn, need);
+}
+
 /* Write the head (and body) of a complete answer. Leaves the request in RQ_WRITING. */
 static int hs_write_full(struct hs_req *r, int status, const char *content_type, const struct http_header *extra,
 			 unsigned int num_extra, const uint8_t *body, size_t len)
@@ -583,6 +608,7 @@ static int hs_write_full(struct hs_req *r, int status, const char *content_type,
 			     r->http10 && r->keep_alive);
 	hs_count_status(hc->srv, status);
 	LOGP(DHTTP, LOGL_DEBUG, "%s: %s %s -> %d (%zu bytes)\n", hc->peer, r->pub.method, r->pub.path, status, len);
+	hs_fit_write(hc, strlen(head) + len);
 	rc = conn_write(hc->conn, head, strlen(head));
 	talloc_free(head);
 	if (rc == 0 && !hc->dead && !r->head && !no_body && len)
@@ -701,6 +727,7 @@ int http_respond_chunk(struct http_request *req, const uint8_t *buf, size_t len)
 	hc = r->hc;
 	hc->busy++;
 	r->state = RQ_WRITING;
+	hs_fit_write(hc, len + 32);
 	if (r->close_delimited) {
 		rc = conn_write(hc->conn, buf, len);
 	} else {
@@ -1335,6 +1362,8 @@ static int hs_accept_cb(struct conn_listener *l, struct conn *c, void *data)
 	hc->peer = talloc_strdup(hc, peer ? peer : "?");
 	hc->reading = true;
 	hc->state = HC_IDLE;
+	hc->write_limit = HS_WRITE_LIMIT_MIN;
+	conn_set_write_limit(c, hc->write_limit);
 	osmo_timer_setup(&hc->timer, hs_timer_cb, hc);
 	osmo_timer_setup(&hc->wq_timer, hs_wq_timer_cb, hc);
 	http_parser_init(&hc->parser, HTTP_REQUEST);

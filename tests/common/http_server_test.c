@@ -79,6 +79,7 @@ struct tresp {
 	char *hdrs;		/* "\nname: value" lines, for strcasestr() */
 	uint8_t *body;
 	size_t body_len;
+	size_t body_cap;
 };
 
 struct tclient {
@@ -143,7 +144,10 @@ static int tc_on_body(http_parser *p, const char *at, size_t len)
 {
 	struct tclient *tc = p->data;
 
-	tc->cur.body = talloc_realloc(tc, tc->cur.body, uint8_t, tc->cur.body_len + len + 1);
+	if (tc->cur.body_len + len + 1 > tc->cur.body_cap) {
+		tc->cur.body_cap = 2 * (tc->cur.body_len + len + 1);
+		tc->cur.body = talloc_realloc(tc, tc->cur.body, uint8_t, tc->cur.body_cap);
+	}
 	memcpy(tc->cur.body + tc->cur.body_len, at, len);
 	tc->cur.body_len += len;
 	tc->cur.body[tc->cur.body_len] = '\0';
@@ -217,7 +221,7 @@ static int tc_fd_cb(struct osmo_fd *ofd, unsigned int what)
 	struct tclient *tc = ofd->data;
 
 	if (what & OSMO_FD_READ) {
-		uint8_t buf[4096];
+		uint8_t buf[65536];
 		ssize_t n = recv(ofd->fd, buf, sizeof(buf), 0);
 
 		if (n > 0) {
@@ -435,6 +439,7 @@ static void st_async_answer(void *data)
 }
 
 #define BIG_LEN 200000
+#define HUGE_LEN ((size_t)3 * 1024 * 1024 + 17)
 
 static void handler(struct http_request *req, void *data)
 {
@@ -479,6 +484,26 @@ static void handler(struct http_request *req, void *data)
 		memset(big, 'x', BIG_LEN);
 		CU_ASSERT_EQUAL(http_respond(req, 200, "application/octet-stream", NULL, 0, big, BIG_LEN), 0);
 		talloc_free(big);
+	} else if (!strcmp(req->path, "/huge")) {
+		/* bigger than conn's default write queue bound */
+		uint8_t *big = talloc_size(NULL, HUGE_LEN);
+		size_t i;
+
+		for (i = 0; i < HUGE_LEN; i++)
+			big[i] = 'a' + i % 26;
+		if (req->query) {
+			/* streamed in 64 kB chunks */
+			CU_ASSERT_EQUAL(http_respond_start(req, 200, NULL, NULL, 0), 0);
+			for (i = 0; i < HUGE_LEN; i += 65536) {
+				size_t n = OSMO_MIN((size_t)65536, HUGE_LEN - i);
+
+				CU_ASSERT_EQUAL(http_respond_chunk(req, big + i, n), 0);
+			}
+			CU_ASSERT_EQUAL(http_respond_end(req), 0);
+		} else {
+			CU_ASSERT_EQUAL(http_respond(req, 200, NULL, NULL, 0, big, HUGE_LEN), 0);
+		}
+		talloc_free(big);
 	} else if (!strcmp(req->path, "/nocontent")) {
 		/* 204: no body, no Content-Length (RFC 9110 §8.6), even if the handler passes one */
 		CU_ASSERT_EQUAL(http_respond(req, 204, NULL, NULL, 0, (const uint8_t *)"zz", 2), 0);
@@ -507,6 +532,8 @@ static bool wait_requests(unsigned int n)
 	return run_until(cond_requests, &n, WAIT_MS);
 }
 
+/* Small size limits; timeouts long enough for a loaded machine: the tests of the timeouts set
+ * short ones (~100 ms) themselves. */
 static struct http_server_cfg test_cfg(void)
 {
 	struct http_server_cfg cfg = {
@@ -514,11 +541,22 @@ static struct http_server_cfg test_cfg(void)
 		.port = 0,
 		.max_header_bytes = 1024,
 		.max_body_bytes = 4096,
-		.header_timeout_ms = 100,
-		.body_timeout_ms = 100,
-		.idle_timeout_ms = 150,
+		.header_timeout_ms = 3000,
+		.body_timeout_ms = 3000,
+		.idle_timeout_ms = 3000,
 		.max_conns = 8,
 	};
+	return cfg;
+}
+
+/* The timeouts under test: short, so that the program runs in a few seconds. */
+static struct http_server_cfg short_cfg(void)
+{
+	struct http_server_cfg cfg = test_cfg();
+
+	cfg.header_timeout_ms = 100;
+	cfg.body_timeout_ms = 100;
+	cfg.idle_timeout_ms = 150;
 	return cfg;
 }
 
@@ -1007,7 +1045,8 @@ static void test_body_too_big(void)
 
 static void test_slow_header(void)
 {
-	struct http_server *srv = start_srv(NULL);
+	struct http_server_cfg cfg = short_cfg();
+	struct http_server *srv = start_srv(&cfg);
 	struct tclient *tc = tc_connect(http_server_port(srv));
 	unsigned long t0 = now_ms(), dt;
 
@@ -1034,7 +1073,8 @@ static void test_slow_header(void)
 
 static void test_slow_body(void)
 {
-	struct http_server *srv = start_srv(NULL);
+	struct http_server_cfg cfg = short_cfg();
+	struct http_server *srv = start_srv(&cfg);
 	struct tclient *tc = tc_connect(http_server_port(srv));
 	unsigned long t0, dt;
 
@@ -1064,7 +1104,8 @@ static void test_slow_body(void)
 
 static void test_idle_close(void)
 {
-	struct http_server *srv = start_srv(NULL);
+	struct http_server_cfg cfg = short_cfg();
+	struct http_server *srv = start_srv(&cfg);
 	struct tclient *tc = tc_connect(http_server_port(srv));
 	unsigned long t0, dt;
 
@@ -1198,9 +1239,9 @@ static void test_mutations(void)
 
 	cfg.max_conns = MUT_N + 10;
 	/* long enough that a loaded machine reads every request before its header timer fires */
-	cfg.header_timeout_ms = 500;
-	cfg.body_timeout_ms = 100;
-	cfg.idle_timeout_ms = 100;
+	cfg.header_timeout_ms = 2000;
+	cfg.body_timeout_ms = 200;
+	cfg.idle_timeout_ms = 200;
 	srv = start_srv(&cfg);
 	for (i = 0; i < MUT_N; i++) {
 		char req[sizeof(base)];
@@ -1347,8 +1388,6 @@ static void test_tls_mutual(void)
 				   cert_path(dir, "rogue.key"));
 	CU_ASSERT_FATAL(stls && ctls && rogue);
 	cfg.tls = stls;
-	cfg.header_timeout_ms = 1000;
-	cfg.idle_timeout_ms = 1000;
 	srv = start_srv(&cfg);
 
 	tc = tc_connect_tls(http_server_port(srv), ctls);
@@ -1392,29 +1431,35 @@ static void test_tls_mutual(void)
 	http_server_stop(srv);
 }
 
-/* The counters of the one server that exists now (stopped servers free theirs). */
+/* The counters of the newest server (a test stopped by a failed CU_ASSERT_FATAL leaves its
+ * server alive, with its counters). */
 static uint64_t srv_ctr(const char *name)
 {
+	struct rate_ctr_group *newest = NULL;
+	const struct rate_ctr *c;
 	unsigned int idx;
 
-	for (idx = 0; idx < 1000; idx++) {
+	for (idx = 0; idx < 2000; idx++) {
 		struct rate_ctr_group *g = rate_ctr_get_group_by_name_idx("http_server", idx);
-		const struct rate_ctr *c;
 
-		if (!g)
-			continue;
-		c = rate_ctr_get_by_name(g, name);
-		return c ? c->current : UINT64_MAX;
+		if (g)
+			newest = g;
 	}
-	return UINT64_MAX;
+	if (!newest)
+		return UINT64_MAX;
+	c = rate_ctr_get_by_name(newest, name);
+	return c ? c->current : UINT64_MAX;
 }
 
 static void test_counters(void)
 {
-	struct http_server *srv = start_srv(NULL);
+	struct http_server_cfg cfg = short_cfg();
+	struct http_server *srv;
 	struct tclient *tc;
 	const struct tresp *r;
 
+	cfg.header_timeout_ms = 300;
+	srv = start_srv(&cfg);
 	r = one_shot(srv, &tc, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
 	CU_ASSERT(r && r->status == 200);
 	talloc_free(tc);
@@ -1503,6 +1548,31 @@ static void test_write_backpressure(void)
 	talloc_free(tc);
 }
 
+/* Answers bigger than conn's default write queue bound (1 MiB), whole and streamed. */
+static void test_huge_answer(void)
+{
+	struct http_server_cfg cfg = test_cfg();
+	struct http_server *srv;
+	struct tclient *tc;
+	size_t i;
+	bool ok = true;
+
+	cfg.idle_timeout_ms = 20000;
+	srv = start_srv(&cfg);
+	tc = tc_connect(http_server_port(srv));
+	tc_sends(tc, "GET /huge HTTP/1.1\r\nHost: x\r\n\r\nGET /huge?chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+	CU_ASSERT_FATAL(wait_resp(tc, 2, 6 * WAIT_MS));
+	CU_ASSERT_EQUAL(tc->resp[0].body_len, HUGE_LEN);
+	CU_ASSERT_EQUAL(tc->resp[1].body_len, HUGE_LEN);
+	CU_ASSERT(has_header(&tc->resp[1], "Transfer-Encoding: chunked"));
+	for (i = 0; i < HUGE_LEN && ok; i++)
+		ok = tc->resp[0].body[i] == 'a' + i % 26 && tc->resp[1].body[i] == 'a' + i % 26;
+	CU_ASSERT(ok);
+	CU_ASSERT(!tc->eof);
+	http_server_stop(srv);
+	talloc_free(tc);
+}
+
 static int psk_lookup(const char *identity, uint8_t *key, size_t key_max, void *data)
 {
 	static const uint8_t k[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
@@ -1527,8 +1597,6 @@ static void test_tls_psk(void)
 	bad = tls_psk_client_ctx_new(g_test_ctx, "eUICC-0001", wrong, sizeof(wrong));
 	CU_ASSERT_FATAL(stls && ctls && bad);
 	cfg.tls = stls;
-	cfg.header_timeout_ms = 1000;
-	cfg.idle_timeout_ms = 1000;
 	srv = start_srv(&cfg);
 
 	/* SCP81 style: the card POSTs, the answer is held until there is something to send */
@@ -1623,6 +1691,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_counters),
 	TEST_CASE(test_pipeline_backpressure),
 	TEST_CASE(test_write_backpressure),
+	TEST_CASE(test_huge_answer),
 	TEST_CASE(test_tls_psk),
 	TEST_END
 };
