@@ -347,7 +347,7 @@ static void deadline_cb(void *data)
 /* Run the loop until done(ts) or \a ms passed (or a signal asked us to quit). */
 static void run_for(unsigned long ms, bool (*done)(struct testsrv *), struct testsrv *ts)
 {
-	struct osmo_timer_list deadline;
+	struct osmo_timer_list deadline = {};	/* osmo_timer_setup() leaves the rest as it finds it */
 
 	g_deadline_hit = false;
 	osmo_timer_setup(&deadline, deadline_cb, NULL);
