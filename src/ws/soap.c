@@ -574,14 +574,35 @@ static int req_free(struct ws_request *req)
 	return 0;
 }
 
-const char *ws_req_text(struct ws_request *req, const char *local_name)
+xmlNodePtr ws_req_child(struct ws_request *req, const char *local_name)
 {
 	xmlNodePtr n;
 
 	for (n = ws_xml_first_elem(req->body); n; n = ws_xml_next_elem(n))
 		if (ws_xml_is(n, WS_NS_RPS, local_name))
-			return node_text(req, n);
+			return n;
 	return NULL;
+}
+
+xmlNodePtr ws_xml_add_copy(xmlNodePtr parent, xmlNodePtr node)
+{
+	xmlNodePtr c;
+
+	if (!parent || !node)
+		return NULL;
+	c = xmlDocCopyNode(node, parent->doc, 1);
+	if (c && !xmlAddChild(parent, c)) {
+		xmlFreeNode(c);
+		return NULL;
+	}
+	return c;
+}
+
+const char *ws_req_text(struct ws_request *req, const char *local_name)
+{
+	xmlNodePtr n = ws_req_child(req, local_name);
+
+	return n ? node_text(req, n) : NULL;
 }
 
 bool ws_request_expired(const struct ws_request *req, time_t now)

@@ -114,6 +114,8 @@ static int handler(struct ws_request *req, void *data)
 
 	h->calls++;
 	h->eid = talloc_strdup(g_test_ctx, ws_req_text(req, "Eid"));
+	CU_ASSERT((ws_req_child(req, "Eid") != NULL) == (h->eid != NULL));
+	CU_ASSERT_PTR_NULL(ws_req_child(req, "NoSuchElement"));
 	h->fcid = req->function_call_id ? talloc_strdup(g_test_ctx, req->function_call_id) : NULL;
 	h->message_id = talloc_strdup(g_test_ctx, req->message_id);
 	h->vp = req->validity_period;
@@ -129,7 +131,18 @@ static int handler(struct ws_request *req, void *data)
 		xmlNodePtr r = ws_resp_begin(req, &h->st);
 
 		CU_ASSERT_PTR_NOT_NULL(r);
-		ws_xml_add_text(r, h->extra_name, h->extra_text);
+		if (h->extra_text) {
+			ws_xml_add_text(r, h->extra_name, h->extra_text);
+		} else {
+			/* a subtree from another document (as an EIS built elsewhere) */
+			xmlDocPtr d = xmlNewDoc(BAD_CAST "1.0");
+			xmlNodePtr e = xmlNewDocNode(d, NULL, BAD_CAST h->extra_name, BAD_CAST "A0000005591010FFFFFFFF89");
+
+			xmlSetNs(e, xmlNewNs(e, BAD_CAST WS_NS_RPS, BAD_CAST "x"));
+			xmlDocSetRootElement(d, e);
+			CU_ASSERT_PTR_NOT_NULL(ws_xml_add_copy(r, e));
+			xmlFreeDoc(d);
+		}
 		return ws_request_finish(req);
 	}
 	return ws_request_finish_status(req, &h->st);
@@ -306,6 +319,19 @@ static void test_sync_create_isdp(void)
 	assert_valid(d.xml, d.len);
 	CU_ASSERT(contains(d.xml, d.len, "<rps:Isd-p-aid>A0000005591010FFFFFFFF8900001000</rps:Isd-p-aid>"));
 	CU_ASSERT(contains(d.xml, d.len, "ES3-CreateISDPResponse</wsa:Action>"));
+	/* the same with the element copied in from another document (other prefix) */
+	h.extra_text = NULL;
+	{
+		char *x = (char *)fixture("es3_create_isdp.xml", &len), *p = strstr(x, "6f1c2d3e-0001");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		memcpy(p, "6f1c2d3e-0002", 13);	/* another MessageID */
+		run(svc, x, strlen(x), CT_SOAP, &d, &res);
+	}
+	CU_ASSERT_EQUAL(h.calls, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d.xml);
+	assert_valid(d.xml, d.len);
+	CU_ASSERT(contains(d.xml, d.len, ">A0000005591010FFFFFFFF89</x:Isd-p-aid>"));
 }
 
 static void test_oneway_notification(void)

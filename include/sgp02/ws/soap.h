@@ -275,6 +275,10 @@ struct ws_request {
  *  \returns a talloc'd string on \a req, or NULL if absent. */
 const char *ws_req_text(struct ws_request *req, const char *local_name);
 
+/*! First child element of the request's function element named \a local_name (rps namespace), for complex
+ *  content (e.g. ES2-DownloadProfileRequest/Eid, ES4-UpdatePolicyRulesRequest/Pol2). \returns it or NULL. */
+xmlNodePtr ws_req_child(struct ws_request *req, const char *local_name);
+
 /*! Has the request's ValidityPeriod (seconds from reception, BaseRequestType) run out at \a now? A request
  *  without ValidityPeriod never expires. */
 bool ws_request_expired(const struct ws_request *req, time_t now);
@@ -286,6 +290,10 @@ xmlNodePtr ws_resp_begin(struct ws_request *req, const struct ws_status *st);
 
 /*! Append <rps:\a name>\a text</rps:\a name> to \a parent. \returns the new element or NULL. */
 xmlNodePtr ws_xml_add_text(xmlNodePtr parent, const char *name, const char *text);
+
+/*! Append a deep copy of \a node (from any document, e.g. an EIS built by eis.h) to \a parent.
+ *  \returns the copy or NULL. */
+xmlNodePtr ws_xml_add_copy(xmlNodePtr parent, xmlNodePtr node);
 
 /*! Finish a request: build the answer envelope (response element or, if ws_resp_begin() was not called for a
  *  SYNC/ASYNC operation, a Receiver Fault), store it for duplicates, hand it to the transport (done callback)
