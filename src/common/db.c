@@ -329,16 +329,14 @@ static int db_result(struct db *db, const char *what, PGresult *res, PGresult **
 	return rc;
 }
 
-int db_execb(struct db *db, unsigned int stmt, int nparams, const char *const *params,
-	     const int *lengths, const int *formats, PGresult **res)
+/* Run a prepared statement (\a prepared != NULL) or SQL text with parameters; reconnect and retry once when
+ * the connection was lost outside a transaction. */
+static int db_run(struct db *db, const char *what, const char *prepared, const char *sql, int nparams,
+		  const char *const *params, const int *lengths, const int *formats, PGresult **res)
 {
-	char name[32];
 	bool retried = false;
 	PGresult *r;
 
-	if (stmt >= db->num_stmts || !db->stmts[stmt].sql)
-		return -EINVAL;
-	snprintf(name, sizeof(name), "s%u", stmt);
 again:
 	if (db_conn_lost(db)) {
 		if (db->in_txn) {
@@ -349,11 +347,14 @@ again:
 			return -EIO;
 	}
 	db_ctr_inc(db, DB_CTR_QUERIES);
-	r = PQexecPrepared(db->conn, name, nparams, params, lengths, formats, 0);
+	if (prepared)
+		r = PQexecPrepared(db->conn, prepared, nparams, params, lengths, formats, 0);
+	else
+		r = PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats, 0);
 	if (PQresultStatus(r) == PGRES_FATAL_ERROR && db_conn_lost(db)) {
 		PQclear(r);
 		if (db->in_txn || retried) {
-			LOGP(DDB, LOGL_ERROR, "%s: connection to PostgreSQL lost%s\n", db->stmts[stmt].name,
+			LOGP(DDB, LOGL_ERROR, "%s: connection to PostgreSQL lost%s\n", what,
 			     db->in_txn ? " inside a transaction" : "");
 			db_ctr_inc(db, DB_CTR_ERRORS);
 			db->in_txn = false;
@@ -362,7 +363,24 @@ again:
 		retried = true;
 		goto again;
 	}
-	return db_result(db, db->stmts[stmt].name, r, res);
+	return db_result(db, what, r, res);
+}
+
+int db_execb(struct db *db, unsigned int stmt, int nparams, const char *const *params,
+	     const int *lengths, const int *formats, PGresult **res)
+{
+	char name[32];
+
+	if (stmt >= db->num_stmts || !db->stmts[stmt].sql)
+		return -EINVAL;
+	snprintf(name, sizeof(name), "s%u", stmt);
+	return db_run(db, db->stmts[stmt].name, name, NULL, nparams, params, lengths, formats, res);
+}
+
+int db_exec_params(struct db *db, const char *sql, int nparams, const char *const *params,
+		   const int *lengths, const int *formats, PGresult **res)
+{
+	return db_run(db, "SQL", NULL, sql, nparams, params, lengths, formats, res);
 }
 
 int db_exec(struct db *db, unsigned int stmt, int nparams, const char *const *params, PGresult **res)

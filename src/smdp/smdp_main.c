@@ -11,6 +11,8 @@
 #include <sgp02/common/app.h>
 #include <sgp02/common/db.h>
 #include <sgp02/common/db_schema.h>
+#include <sgp02/ws/ws_catalog.h>
+#include <sgp02/ws/ws_daemon.h>
 #include "smdp.h"
 
 /* Every timer of the SM-DP, changeable from the VTY ("timer smdp X1 30"). */
@@ -39,9 +41,28 @@ DEFUN(show_smdp_inventory, show_smdp_inventory_cmd, "show smdp inventory",
 	return CMD_SUCCESS;
 }
 
+/* The SOAP services of the SM-DP (SGP.02 Annex B; paths in wsdl/README.md): ES2 for operators, and the
+ * receiver of the SM-SR's ES3 callbacks and notifications. Functions get handlers as they are built; until
+ * then they answer a Receiver Fault saying so. */
+static const struct ws_daemon_service smdp_services[] = {
+	{ "ES2SmDpService", "/ES2", ws_ops_ES2SmDpService, "ES2_SMDP.wsdl" },
+	{ "ES3SmDpService", "/ES3/callback", ws_ops_ES3SmDpService, "ES3_SMDP.wsdl" },
+};
+
 static void smdp_vty_init(struct sgp02_app *app)
 {
 	install_element_ve(&show_smdp_inventory_cmd);
+	ws_daemon_vty_init(app, 4444);
+}
+
+static int smdp_start(struct sgp02_app *app)
+{
+	return ws_daemon_start(app, smdp_services, ARRAY_SIZE(smdp_services));
+}
+
+static void smdp_stop(struct sgp02_app *app)
+{
+	ws_daemon_stop();
 }
 
 static struct sgp02_app g_smdp_app = {
@@ -54,6 +75,8 @@ static struct sgp02_app g_smdp_app = {
 	.num_stmts = _NUM_SMDP_STMT,
 	.tdef_groups = smdp_tdef_groups,
 	.vty_init = smdp_vty_init,
+	.start = smdp_start,
+	.stop = smdp_stop,
 };
 
 int main(int argc, char **argv)

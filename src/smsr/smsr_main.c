@@ -12,6 +12,8 @@
 #include <sgp02/common/app.h>
 #include <sgp02/common/db.h>
 #include <sgp02/common/db_schema.h>
+#include <sgp02/ws/ws_catalog.h>
+#include <sgp02/ws/ws_daemon.h>
 #include "smsr.h"
 
 /* Every timer of the SM-SR, changeable from the VTY ("timer smsr X1 30"). */
@@ -40,9 +42,31 @@ DEFUN(show_smsr_summary, show_smsr_summary_cmd, "show smsr summary",
 	return CMD_SUCCESS;
 }
 
+/* The SOAP services of the SM-SR (SGP.02 Annex B; paths in wsdl/README.md). Functions get handlers as they
+ * are built; until then they answer a Receiver Fault saying so. */
+static const struct ws_daemon_service smsr_services[] = {
+	{ "ES1SmSrService", "/ES1", ws_ops_ES1SmSrService, "ES1_SMSR.wsdl" },
+	{ "ES3SmSrService", "/ES3", ws_ops_ES3SmSrService, "ES3_SMSR.wsdl" },
+	{ "ES4SmSrService", "/ES4", ws_ops_ES4SmSrService, "ES4_SMSR.wsdl" },
+	{ "ES7SmSrService", "/ES7", ws_ops_ES7SmSrService, "ES7_SMSR.wsdl" },
+	{ "ES7SmSrProviderService", "/ES7/provider", ws_ops_ES7SmSrProviderService, "ES7_SMSR_Provider.wsdl" },
+	{ "ES7SmSrRequesterService", "/ES7/callback", ws_ops_ES7SmSrRequesterService, "ES7_SMSR_Requester.wsdl" },
+};
+
 static void smsr_vty_init(struct sgp02_app *app)
 {
 	install_element_ve(&show_smsr_summary_cmd);
+	ws_daemon_vty_init(app, 4443);
+}
+
+static int smsr_start(struct sgp02_app *app)
+{
+	return ws_daemon_start(app, smsr_services, ARRAY_SIZE(smsr_services));
+}
+
+static void smsr_stop(struct sgp02_app *app)
+{
+	ws_daemon_stop();
 }
 
 static struct sgp02_app g_smsr_app = {
@@ -55,6 +79,8 @@ static struct sgp02_app g_smsr_app = {
 	.num_stmts = _NUM_SMSR_STMT,
 	.tdef_groups = smsr_tdef_groups,
 	.vty_init = smsr_vty_init,
+	.start = smsr_start,
+	.stop = smsr_stop,
 };
 
 int main(int argc, char **argv)

@@ -290,6 +290,25 @@ static void test_transactions(void)
 	drop_schema(g_schema);
 }
 
+static void test_exec_params(void)
+{
+	struct db *db = fresh_db("params");
+	const char *p[2] = { "q", "7" };
+	PGresult *res;
+
+	CU_ASSERT_EQUAL(db_exec_params(db, "INSERT INTO item (k, v) VALUES ($1, $2)", 2, p, NULL, NULL, NULL), 1);
+	CU_ASSERT_EQUAL(db_exec_params(db, "INSERT INTO item (k, v) VALUES ($1, $2)", 2, p, NULL, NULL, NULL),
+			-EEXIST);
+	CU_ASSERT_EQUAL(db_exec_params(db, "SELECT v FROM item WHERE k = $1", 1, p, NULL, NULL, &res), 1);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(res, 0, 0), "7");
+	PQclear(res);
+	/* a lost connection is re-established for unprepared statements too */
+	terminate_backend(db);
+	CU_ASSERT_EQUAL(db_exec_params(db, "SELECT v FROM item WHERE k = $1", 1, p, NULL, NULL, NULL), 1);
+	CU_ASSERT_EQUAL(ctr(db, DB_CTR_RECONNECTS), 1);
+	drop_schema(g_schema);
+}
+
 static void test_no_leak(void)
 {
 	void *ctx = talloc_named_const(g_test_ctx, 0, "leakcheck");
@@ -454,6 +473,7 @@ static const struct test_case db_cases[] = {
 	TEST_CASE(test_lost_in_transaction),
 	TEST_CASE(test_server_unreachable_after_loss),
 	TEST_CASE(test_transactions),
+	TEST_CASE(test_exec_params),
 	TEST_CASE(test_no_leak),
 	TEST_END
 };

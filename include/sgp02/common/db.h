@@ -92,6 +92,11 @@ int db_exec(struct db *db, unsigned int stmt, int nparams, const char *const *pa
 int db_execb(struct db *db, unsigned int stmt, int nparams, const char *const *params,
 	     const int *lengths, const int *formats, PGresult **res);
 
+/*! Execute SQL text with text parameters $1..$n, unprepared (for modules that have no place in a daemon's
+ *  statement table, e.g. shared stores). Same error mapping and reconnect rules as db_exec(). */
+int db_exec_params(struct db *db, const char *sql, int nparams, const char *const *params,
+		   const int *lengths, const int *formats, PGresult **res);
+
 /*! Execute SQL text without parameters (administration: migrations, SET, tests).
  *  May contain several statements. \returns rows affected/returned of the last statement or -errno */
 int db_exec_sql(struct db *db, const char *sql, PGresult **res);
