@@ -136,7 +136,8 @@ static int handler(struct ws_request *req, void *data)
 		} else {
 			/* a subtree from another document (as an EIS built elsewhere) */
 			xmlDocPtr d = xmlNewDoc(BAD_CAST "1.0");
-			xmlNodePtr e = xmlNewDocNode(d, NULL, BAD_CAST h->extra_name, BAD_CAST "A0000005591010FFFFFFFF89");
+			xmlNodePtr e = xmlNewDocNode(d, NULL, BAD_CAST h->extra_name,
+						     BAD_CAST "A0000005591010FFFFFFFF89");
 
 			xmlSetNs(e, xmlNewNs(e, BAD_CAST WS_NS_RPS, BAD_CAST "x"));
 			xmlDocSetRootElement(d, e);
