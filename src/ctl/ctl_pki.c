@@ -772,9 +772,9 @@ static int pki_stage_manifest(struct pki_gen *g)
 	gmtime_r(&g->now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	text = talloc_asprintf(g->ctx,
-			       "# sgp02 test PKI, made by `sgp02-ctl pki init` at %s; valid %u days. For tests and demos\n"
-			       "# only. KEY=absolute path, one a line; source it from sh. *_KEY files are private keys\n"
-			       "# (mode 0600), *.gpcert GlobalPlatform-format (7F21) certificates, *.pem X.509.\n"
+			       "# sgp02 test PKI, made by `sgp02-ctl pki init` at %s; valid %u days.\n"
+			       "# For tests and demos only. KEY=absolute path, one a line; source it from sh.\n"
+			       "# *_KEY: private keys (mode 0600); *.gpcert: GlobalPlatform (7F21); *.pem: X.509.\n"
 			       "PKI_DIR=%s\n", stamp, g->days, g->dir);
 	for (i = 0; text && i < g->n_files; i++)
 		text = talloc_asprintf_append(text, "%s=%s/%s\n", g->files[i].key, g->dir, g->files[i].rel);
@@ -1248,10 +1248,11 @@ static void verify_tls(void *ctx, struct pki_check *c, const struct pki_manifest
 			  e->kind == PKI_TLS_CLIENT ? X509_PURPOSE_SSL_CLIENT : 0;
 		ok = verify_x509_with(store, x, purpose, &err);
 		check(c, ok, "%s: CN=%s verifies against the CA bundle%s%s%s", kc, e->cn,
-		      e->kind == PKI_TLS_SERVER ? " for serverAuth" : e->kind == PKI_TLS_CLIENT ? " for clientAuth" : "",
-		      ok ? "" : ": ", ok ? "" : err);
+		      e->kind == PKI_TLS_SERVER ? " for serverAuth" :
+		      e->kind == PKI_TLS_CLIENT ? " for clientAuth" : "", ok ? "" : ": ", ok ? "" : err);
 		if (e->kind == PKI_TLS_SERVER) {
-			ok = X509_check_host(x, "localhost", 0, 0, NULL) == 1 && X509_check_ip_asc(x, "127.0.0.1", 0) == 1;
+			ok = X509_check_host(x, "localhost", 0, 0, NULL) == 1 &&
+			     X509_check_ip_asc(x, "127.0.0.1", 0) == 1;
 			check(c, ok, "%s: names localhost and 127.0.0.1", kc);
 		}
 		if (e->kind == PKI_TLS_CA)

@@ -3,7 +3,8 @@
  * the CI, and also against the X.509 CI by its SubjectKeyIdentifier (SGP.02 §2.3.2.2); tampered, cross-curve
  * and expired certificates are refused; the private keys are the certificates' keys; an eUICC certificate signed
  * with the EUM key chains up to the CI; the SM-DP certificate and key carry a full Scenario #3 key establishment
- * with a simulated ECASD (digest §9.2).
+ * with a simulated ECASD (digest §9.2); the TLS certificates carry mutual-TLS handshakes through our own conn layer
+ * (SGP.02 Annex B), and certificates of the wrong kind or from another CA are refused there.
  *
  * The PKI comes from $SGP02_PKI_DIR when set (tests/ctl/pki_test.sh passes its own); otherwise this program runs
  * $SGP02_BUILDDIR/src/ctl/sgp02-ctl pki init into a temporary folder and removes it at the end. */
@@ -21,6 +22,13 @@
 #include <openssl/x509v3.h>
 #include <talloc.h>
 
+#include <osmocom/core/application.h>
+#include <osmocom/core/logging.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/timer.h>
+
+#include <sgp02/common/conn.h>
+#include <sgp02/common/logging.h>
 #include <sgp02/gp/ecka.h>
 #include <sgp02/gp/gpcert.h>
 
@@ -455,6 +463,153 @@ static void test_ecasd_and_key_establishment(void)
 }
 
 /* ------------------------------------------------------------------------------------------------ */
+/* Mutual TLS with the PKI's files through conn.h, on 127.0.0.1 */
+
+struct tls_end {
+	bool established, closed;
+	enum conn_close_reason reason;
+	char *identity;		/* the server's view of the client (CN of the verified certificate) */
+	struct conn *c;
+};
+
+static bool g_expired;
+static bool g_srv_closed;			/* how the server end of the last handshake() ended */
+static enum conn_close_reason g_srv_reason;
+
+static void deadline_cb(void *data)
+{
+	g_expired = true;
+}
+
+/* Run the loop until the handshake is judged (both ends established, or the server end closed and the client
+ * end closed too), at most 5 s. */
+static void run_handshake(const struct tls_end *se, const struct tls_end *ce)
+{
+	struct osmo_timer_list t;
+
+	g_expired = false;
+	osmo_timer_setup(&t, deadline_cb, NULL);
+	osmo_timer_schedule(&t, 5, 0);
+	while (!(ce->established && se->established) && !(se->closed && ce->closed) && !g_expired)
+		osmo_select_main_ctx(0);
+	osmo_timer_del(&t);
+}
+
+static void end_established(struct conn *c)
+{
+	struct tls_end *e = conn_get_data(c);
+	const char *id = conn_peer_identity(c);
+
+	e->established = true;
+	if (id)
+		e->identity = talloc_strdup(g_test_ctx, id);
+}
+
+static int end_data(struct conn *c, const uint8_t *buf, size_t len)
+{
+	return 0;
+}
+
+static void end_closed(struct conn *c, enum conn_close_reason reason)
+{
+	struct tls_end *e = conn_get_data(c);
+
+	e->closed = true;
+	e->reason = reason;
+	e->c = NULL;
+}
+
+static const struct conn_ops end_ops = {
+	.established = end_established,
+	.data = end_data,
+	.closed = end_closed,
+};
+
+static int server_accept(struct conn_listener *l, struct conn *c, void *data)
+{
+	struct tls_end *e = data;
+
+	e->c = c;
+	conn_set_ops(c, &end_ops);
+	conn_set_data(c, e);
+	return 0;
+}
+
+/* One handshake of client certificate `cli` (manifest key stem, NULL for none) against server `srv`.
+ * \returns true if both ends completed it; *identity gets the server's view of the client. */
+static bool handshake(const char *srv, const char *cli_cert, const char *cli_key, const char **identity)
+{
+	const char *bundle = path_of("PKI_TLS_CA_BUNDLE");
+	struct tls_ctx *st, *ct;
+	struct conn_listener *l;
+	struct tls_end *se = talloc_zero(g_test_ctx, struct tls_end);
+	struct tls_end *ce = talloc_zero(g_test_ctx, struct tls_end);
+	bool ok;
+
+	st = tls_server_ctx_new(g_test_ctx, path_of(talloc_asprintf(g_test_ctx, "PKI_TLS_%s_CERT", srv)),
+				path_of(talloc_asprintf(g_test_ctx, "PKI_TLS_%s_KEY", srv)), bundle);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+	ct = tls_client_ctx_new(g_test_ctx, bundle, cli_cert, cli_key);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ct);
+	l = conn_listen(g_test_ctx, "127.0.0.1", 0, st, server_accept, se);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	ce->c = conn_connect(g_test_ctx, "127.0.0.1", conn_listener_port(l), ct, &end_ops, ce);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ce->c);
+	/* with TLS 1.3 the client may see established() before the server refuses its certificate: the server's
+	 * view decides */
+	run_handshake(se, ce);
+	ok = ce->established && se->established && !se->closed;
+	g_srv_closed = se->closed;
+	g_srv_reason = se->reason;
+	CU_ASSERT(!g_expired);
+	*identity = se->identity;
+	if (ce->c)
+		talloc_free(ce->c);
+	talloc_free(l);
+	return ok;
+}
+
+static void test_tls_mutual(void)
+{
+	static const char *const servers[] = { "SMSR_SERVER", "SMDP_SERVER" };
+	static const char *const clients[][2] = { { "MNO1", "MNO1" }, { "MNO2", "MNO2" }, { "EUM1", "EUM1" },
+						  { "SMDP1", "SMDP1" }, { "SMSR1", "SMSR1" } };
+	unsigned int s, c;
+
+	for (s = 0; s < 2; s++) {
+		for (c = 0; c < 5; c++) {
+			const char *id = NULL;
+			bool ok = handshake(servers[s],
+					    path_of(talloc_asprintf(g_test_ctx, "PKI_TLS_%s_CERT", clients[c][0])),
+					    path_of(talloc_asprintf(g_test_ctx, "PKI_TLS_%s_KEY", clients[c][0])), &id);
+
+			CU_ASSERT(ok);
+			if (!ok || !id || strcmp(id, clients[c][1]))
+				fprintf(stderr, "%s <- %s: %s, identity %s\n", servers[s], clients[c][0],
+					ok ? "ok" : "refused", id ? id : "(none)");
+			CU_ASSERT_PTR_NOT_NULL(id);
+			if (id)
+				CU_ASSERT_STRING_EQUAL(id, clients[c][1]);
+		}
+	}
+}
+
+/* A client with a server-only certificate, a certificate of another CA (the GP hierarchy's X.509 EUM), or none. */
+static void test_tls_refused(void)
+{
+	const char *id = NULL;
+
+	CU_ASSERT_FALSE(handshake("SMSR_SERVER", path_of("PKI_TLS_SMDP_SERVER_CERT"),
+				  path_of("PKI_TLS_SMDP_SERVER_KEY"), &id));
+	CU_ASSERT(g_srv_closed && g_srv_reason == CONN_CLOSE_TLS);
+	CU_ASSERT_PTR_NULL(id);
+	CU_ASSERT_FALSE(handshake("SMSR_SERVER", path_of("PKI_GP_P256_EUM_X509"), path_of("PKI_GP_P256_EUM_KEY"), &id));
+	CU_ASSERT(g_srv_closed && g_srv_reason == CONN_CLOSE_TLS);
+	CU_ASSERT_FALSE(handshake("SMDP_SERVER", NULL, NULL, &id));
+	CU_ASSERT(g_srv_closed && g_srv_reason == CONN_CLOSE_TLS);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
 
 static int suite_init(void)
 {
@@ -467,6 +622,9 @@ static int suite_init(void)
 	int rc;
 
 	g_root = talloc_named_const(NULL, 0, "pki_test");
+	osmo_init_logging2(g_root, &sgp02_log_info);
+	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
+	log_parse_category_mask(osmo_stderr_target, getenv("PKI_TEST_DEBUG") ? "DHTTP,1" : "DHTTP,8");
 	if (env && *env) {
 		g_dir = talloc_strdup(g_root, env);
 	} else {
@@ -517,6 +675,8 @@ static const struct test_case pki_cases[] = {
 	TEST_CASE(test_x509_link),
 	TEST_CASE(test_keys_match),
 	TEST_CASE(test_ecasd_and_key_establishment),
+	TEST_CASE(test_tls_mutual),
+	TEST_CASE(test_tls_refused),
 	TEST_END
 };
 

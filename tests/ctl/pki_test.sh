@@ -174,7 +174,11 @@ for key in $(sed -n 's/^PKI_[A-Z0-9_]*_KEY=//p' "$PKI/pki.env"); do
 	*/tls/*) cert=${key%.key}.pem
 		 a=$(openssl pkey -in "$key" -pubout 2>/dev/null)
 		 b=$(openssl x509 -in "$cert" -noout -pubkey 2>/dev/null)
-		 [ -n "$a" ] && [ "$a" = "$b" ] && ok "$n matches $(basename "$cert")" || fail "$n does not match $cert" ;;
+		 if [ -n "$a" ] && [ "$a" = "$b" ]; then
+			 ok "$n matches $(basename "$cert")"
+		 else
+			 fail "$n does not match $cert"
+		 fi ;;
 	*)	 openssl pkey -in "$key" -noout 2>/dev/null && ok "$n: a readable key" || fail "$n unreadable" ;;
 	esac
 done
