@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <openssl/crypto.h>
@@ -1006,6 +1007,31 @@ out:
 	return rc;
 }
 
+/* EumSignedInfo as signed: exclusive c14n without comments of a copy (namespaces it uses declared on it) */
+static int copy_signed_info(struct pst *p, xmlNodePtr si, char **out)
+{
+	xmlDocPtr d = xmlNewDoc(BAD_CAST "1.0");
+	xmlNodePtr cp;
+	xmlChar *mem = NULL;
+	int len, rc = -ENOMEM;
+
+	if (!d)
+		return -ENOMEM;
+	cp = xmlDocCopyNode(si, d, 1);
+	if (!cp)
+		goto out;
+	xmlDocSetRootElement(d, cp);
+	len = xmlC14NDocDumpMemory(d, NULL, XML_C14N_EXCLUSIVE_1_0, NULL, 0, &mem);
+	if (len < 0)
+		goto out;
+	*out = talloc_strndup(p->ctx, (const char *)mem, (size_t)len);
+	rc = *out ? 0 : -ENOMEM;
+out:
+	xmlFree(mem);
+	xmlFreeDoc(d);
+	return rc;
+}
+
 static int wipe_secrets_cb(struct ws_eis_secret *s, void *data)
 {
 	(void)data;
@@ -1050,6 +1076,7 @@ int ws_eis_parse(void *ctx, xmlNodePtr eis_node, struct ws_eis **out, char **err
 	cur_init(p, &c, eis_node, "Eis");
 	TAKE(n, "EumSignedInfo", true);
 	CHECK(parse_signed_info(p, n, "Eis/EumSignedInfo", eis));
+	CHECK(copy_signed_info(p, n, &eis->eum_signed_info_xml));
 	TAKE(n, "EumSignature", true);
 	CHECK(copy_signature(p, n, &eis->eum_signature_xml));
 	TAKE(n, "RemainingMemory", true);
@@ -1382,6 +1409,25 @@ int ws_eis_build(const struct ws_eis *eis, xmlNodePtr parent, const char *name, 
 	if (!e)
 		return b->rc;
 
+	if (eis->eum_signed_info_xml) {
+		xmlDocPtr d = ws_eis_read_xml(NULL, (const uint8_t *)eis->eum_signed_info_xml,
+					      strlen(eis->eum_signed_info_xml), NULL);
+
+		xmlNodePtr r = d ? xmlDocGetRootElement(d) : NULL;
+		const xmlChar *want = ns ? ns->href : NULL, *have = r && r->ns ? r->ns->href : NULL;
+
+		if (!r) {
+			b->rc = -EINVAL;
+		} else if ((!want && !have) || (want && have && xmlStrEqual(want, have))) {
+			if (clone_child(r, e))
+				b->rc = -ENOMEM;
+			xmlFreeDoc(d);
+			goto signed_info_done;
+		}
+		/* another namespace than the one asked for: build from the fields */
+		if (d)
+			xmlFreeDoc(d);
+	}
 	si = add(b, e, "EumSignedInfo", NULL);
 	add(b, si, "Eid", eis->eid);
 	add_req(b, si, "Eum-id", eis->eum_id);
@@ -1398,7 +1444,7 @@ int ws_eis_build(const struct ws_eis *eis, xmlNodePtr parent, const char *name, 
 	add_opt(b, n, "HttpVersion", eis->caps.http_version);
 	add_req(b, n, "SecurePacketVersion", eis->caps.secure_packet_version);
 	add_req(b, n, "RemoteProvisioningVersion", eis->caps.remote_provisioning_version);
-
+signed_info_done:
 	sig = add(b, e, "EumSignature", NULL);
 	build_signature(b, sig, eis->eum_signature_xml);
 

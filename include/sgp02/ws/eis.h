@@ -209,6 +209,11 @@ struct ws_eis {
 	struct ws_eis_sd ecasd;
 	struct ws_eis_caps caps;
 
+	/*! EumSignedInfo exactly as received (exclusive c14n, without comments), NULL when building from the fields.
+	 *  The signature covers these octets, prefixes included: ws_eis_build() writes them back verbatim when set, so
+	 *  that GetEIS returns an EIS whose EumSignature still verifies whatever prefix the new document uses. The
+	 *  fields above are then informative; clear this to build EumSignedInfo from them (e.g. before signing). */
+	char *eum_signed_info_xml;
 	/*! EumSignature element serialised (the ds:SignatureType content with its own element), NULL if none */
 	char *eum_signature_xml;
 
@@ -238,6 +243,7 @@ struct ws_eis {
 int ws_eis_parse(void *ctx, xmlNodePtr eis_node, struct ws_eis **out, char **err);
 
 /*! Build an EISType element named \a name in namespace \a ns (may be NULL) as the last child of \a parent.
+ *  EumSignedInfo is copied from eum_signed_info_xml when set (see there), else built from the fields.
  *  The output validates against the GSMA XSD when \a eis holds valid values and a signature
  *  (eum_signature_xml); without one, an empty EumSignature placeholder is written for ws_xmldsig_sign_eis().
  *  \param[out] out if not NULL, the new element.
