@@ -14,6 +14,7 @@
 
 #include <talloc.h>
 #include <libxml/parser.h>
+#include <libxml/xmlschemas.h>
 
 #include <sgp02/fleet/euicc.h>
 #include <sgp02/gp/gp_apdu.h>
@@ -297,6 +298,43 @@ static void test_eis_xml(void)
 	doc = xmlReadMemory(x, strlen(x), "eis.xml", NULL, XML_PARSE_NONET);
 	CU_ASSERT_PTR_NOT_NULL(doc);
 	xmlFreeDoc(doc);
+	/* valid EISType once the registering tool has put an EumSignature after EumSignedInfo */
+	{
+		static const char sig[] =
+			"  <EumSignature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>"
+			"<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>"
+			"<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256\"/>"
+			"<ds:Reference URI=\"\"><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>"
+			"<ds:DigestValue>AA==</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+			"<ds:SignatureValue>AA==</ds:SignatureValue></EumSignature>\n";
+		const char *cut = strstr(x, "</EumSignedInfo>\n");
+		char *signed_xml, *xsd;
+		xmlSchemaParserCtxtPtr pc;
+		xmlSchemaPtr schema = NULL;
+		xmlSchemaValidCtxtPtr vc;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+		cut += strlen("</EumSignedInfo>\n");
+		signed_xml = talloc_asprintf(g_test_ctx, "%.*s%s%s", (int)(cut - x), x, sig, cut);
+		xsd = talloc_asprintf(g_test_ctx,
+			"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
+			"xmlns=\"http://namespaces.gsma.org/esim-messaging/3\" "
+			"targetNamespace=\"http://namespaces.gsma.org/esim-messaging/3\" elementFormDefault=\"qualified\">"
+			"<xs:include schemaLocation=\"%s/spec/gsma-esim-messaging-3/xsd/euicc.common.types.xsd\"/>"
+			"<xs:element name=\"Eis\" type=\"EISType\"/></xs:schema>", test_shared_dir());
+		pc = xmlSchemaNewMemParserCtxt(xsd, strlen(xsd));
+		if (pc)
+			schema = xmlSchemaParse(pc);
+		xmlSchemaFreeParserCtxt(pc);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(schema);
+		doc = xmlReadMemory(signed_xml, strlen(signed_xml), "eis.xml", NULL, XML_PARSE_NONET);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+		vc = xmlSchemaNewValidCtxt(schema);
+		CU_ASSERT_EQUAL(xmlSchemaValidateDoc(vc, doc), 0);
+		xmlSchemaFreeValidCtxt(vc);
+		xmlFreeDoc(doc);
+		xmlSchemaFree(schema);
+	}
 }
 
 /* ------------------------------------------------------------------------------------------------------------
