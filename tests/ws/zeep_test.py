@@ -155,6 +155,14 @@ class RecordingTransport(zeep.Transport):
 
 	last_status = None
 
+	def __init__(self, session=None):
+		if session is None:
+			import requests
+			session = requests.Session()
+		# the test talks to 127.0.0.1 only: no proxy or CA bundle from the environment
+		session.trust_env = False
+		super().__init__(session=session)
+
 	def post(self, address, message, headers):
 		r = super().post(address, message, headers)
 		self.last_status = r.status_code
@@ -290,7 +298,7 @@ def main():
 		# our WSDL from GET /ES4?wsdl, used as served (address rewritten to this server)
 		try:
 			h2, r2 = HistoryPlugin(), MessageIdRecorder()
-			ours = zeep.Client(url + '?wsdl', plugins=[r2, h2])
+			ours = zeep.Client(url + '?wsdl', plugins=[r2, h2], transport=RecordingTransport())
 			test_sync(ours.service, h2, r2, 'our WSDL from ?wsdl')
 		except Exception:
 			check('our WSDL from ?wsdl', False, traceback.format_exc())
@@ -305,11 +313,10 @@ def main():
 				try:
 					import requests
 					sess = requests.Session()
-					sess.trust_env = False	# REQUESTS_CA_BUNDLE & co. would replace our CA
 					sess.verify = c('ca.pem')
 					sess.cert = (c('client.pem'), c('client.key'))
 					h3, r3 = HistoryPlugin(), MessageIdRecorder()
-					tc = gsma_client(shared, h3, r3, zeep.Transport(session=sess))
+					tc = gsma_client(shared, h3, r3, RecordingTransport(sess))
 					tsvc = tc.create_service('{%s}ES4SmSrServiceBinding' % RPS,
 								 'https://127.0.0.1:%d/ES4' % tsrv.port)
 					test_sync(tsvc, h3, r3, 'GSMA WSDL, mutual TLS')
