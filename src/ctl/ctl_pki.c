@@ -2,7 +2,9 @@
  * `sgp02-ctl pki init|show|verify DIR`: a complete test PKI for demos and tests, made with the OpenSSL 3
  * EVP/X509 APIs (no openssl CLI).  Production points the configuration at real GSMA certificates instead.
  *
- *   sgp02-ctl pki init DIR [--force] [--days N]   create the PKI (refuses to replace DIR/pki.env without --force)
+ *   sgp02-ctl pki init DIR [--force | --if-missing] [--days N]
+ *                                                create the PKI (refuses to replace DIR/pki.env without --force;
+ *                                                --if-missing: succeed without touching an existing one)
  *   sgp02-ctl pki show DIR                       subjects, issuers, validity and curve of every certificate
  *   sgp02-ctl pki verify DIR                     check every chain, key usage, key/certificate pair, file mode
  *
@@ -38,7 +40,8 @@
  *
  * init builds everything in a private folder DIR/.pki-new.XXXXXX and moves the files into place at the end,
  * pki.env last; with --force the old pki.env is removed first, so an interrupted run never leaves a manifest
- * that names a mix of old and new files.  Files of other names in DIR are left alone.
+ * that names a mix of old and new files.  Files of other names in DIR are left alone.  Concurrent inits of one
+ * DIR are serialised with flock() on DIR itself, so parallel test setups may all run `init --if-missing`.
  *
  * Exit status: 0 success; 1 refused (pki.env exists, no --force) or a verify check failed; 2 usage or input
  * error (including an I/O or OpenSSL failure).
@@ -53,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,7 +89,7 @@
 #define PKI_ORG		"sgp02 test PKI"
 
 static const char usage_text[] =
-"usage: sgp02-ctl pki init DIR [--force] [--days N]\n"
+"usage: sgp02-ctl pki init DIR [--force | --if-missing] [--days N]\n"
 "       sgp02-ctl pki show DIR\n"
 "       sgp02-ctl pki verify DIR\n"
 "\n"
@@ -94,8 +98,9 @@ static const char usage_text[] =
 "        (DIR/gp/bp256), and X.509 TLS certificates for every ES endpoint (DIR/tls): the CA \"sgp02 test CI\",\n"
 "        servers for SM-SR and SM-DP (CN=localhost), clients MNO1, MNO2, EUM1, SMDP1, SMSR1.  Every file is\n"
 "        listed in DIR/pki.env (KEY=path lines, for sh).  Private keys are written with mode 0600.\n"
-"        --force   replace an existing PKI (without it, an existing DIR/pki.env is never touched)\n"
-"        --days N  validity in days (default 3650, at most 36500)\n"
+"        --force       replace an existing PKI (without it, an existing DIR/pki.env is never touched)\n"
+"        --if-missing  do nothing (and succeed) when DIR/pki.env exists, e.g. for test setups\n"
+"        --days N      validity in days (default 3650, at most 36500)\n"
 "show    print subject, issuer, validity and curve of every certificate listed in DIR/pki.env\n"
 "verify  check every certificate chain, key usage, key/certificate pair and private key file mode\n"
 "\n"
@@ -838,12 +843,44 @@ static int pki_commit(struct pki_gen *g)
 	return 0;
 }
 
-static int pki_init(void *ctx, const char *dir_arg, bool force, unsigned int days)
+/* Build everything in the staging folder, then move it into DIR.  \returns 0 or -errno (reported). */
+static int pki_generate(struct pki_gen *g)
+{
+	static const char *const subdirs[] = { "tls", "gp/p256", "gp/bp256" };
+	unsigned int i;
+	int rc = 0;
+
+	g->stage = talloc_asprintf(g->ctx, "%s/.pki-new.XXXXXX", g->dir);
+	if (!g->stage || !mkdtemp(g->stage)) {
+		rc = -errno;
+		fprintf(stderr, "pki: cannot create a work folder in %s: %s\n", g->dir, strerror(errno));
+		return rc;
+	}
+	g->now = time(NULL);
+	for (i = 0; rc == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
+		char *d = talloc_asprintf(g->ctx, "%s/%s", g->stage, subdirs[i]);
+
+		rc = d ? mkdir_p(d, 0700) : -ENOMEM;
+	}
+	for (i = 0; rc == 0 && i < PKI_N_CURVES; i++)
+		rc = pki_gen_gp(g, &g_curves[i]);
+	if (rc == 0)
+		rc = pki_gen_tls(g);
+	if (rc == 0)
+		rc = pki_stage_manifest(g);
+	if (rc == 0)
+		rc = pki_commit(g);
+	/* whatever happened, the work folder goes (after a commit it holds only empty folders) */
+	nftw(g->stage, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}
+
+static int pki_init(void *ctx, const char *dir_arg, bool force, bool if_missing, unsigned int days)
 {
 	struct pki_gen g = { .ctx = ctx, .days = days };
 	struct stat st;
 	char *manifest;
-	int rc;
+	int rc, dfd;
 
 	g.dir = abs_path(ctx, dir_arg);
 	if (!g.dir) {
@@ -864,47 +901,35 @@ static int pki_init(void *ctx, const char *dir_arg, bool force, unsigned int day
 		fprintf(stderr, "pki: cannot create %s: %s\n", g.dir, strerror(-rc));
 		return EXIT_USAGE;
 	}
-	manifest = talloc_asprintf(ctx, "%s/%s", g.dir, PKI_MANIFEST);
-	if (!manifest)
+	/* one init at a time per DIR (parallel test setups): a second one waits, then finds the manifest */
+	dfd = open(g.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || flock(dfd, LOCK_EX) < 0) {
+		fprintf(stderr, "pki: cannot lock %s: %s\n", g.dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
 		return EXIT_USAGE;
-	if (lstat(manifest, &st) == 0 && !force) {
+	}
+	manifest = talloc_asprintf(ctx, "%s/%s", g.dir, PKI_MANIFEST);
+	if (!manifest) {
+		rc = EXIT_USAGE;
+	} else if (lstat(manifest, &st) == 0 && if_missing) {
+		printf("pki: %s exists: PKI kept as it is\n", manifest);
+		rc = 0;
+	} else if (lstat(manifest, &st) == 0 && !force) {
 		fprintf(stderr, "pki: %s exists: refusing to replace the PKI in %s (use --force to regenerate it)\n",
 			manifest, g.dir);
-		return EXIT_CHECK;
+		rc = EXIT_CHECK;
+	} else {
+		rc = pki_generate(&g);
+		if (rc < 0)
+			fprintf(stderr, "pki: no complete PKI written to %s (%s)\n", g.dir, strerror(-rc));
+		else
+			printf("pki: test PKI written to %s (%u files, valid %u days); manifest %s\n", g.dir,
+			       g.n_files, days, manifest);
+		rc = rc < 0 ? EXIT_USAGE : 0;
 	}
-	g.stage = talloc_asprintf(ctx, "%s/.pki-new.XXXXXX", g.dir);
-	if (!g.stage || !mkdtemp(g.stage)) {
-		fprintf(stderr, "pki: cannot create a work folder in %s: %s\n", g.dir, strerror(errno));
-		return EXIT_USAGE;
-	}
-	g.now = time(NULL);
-	rc = 0;
-	{
-		static const char *const subdirs[] = { "tls", "gp/p256", "gp/bp256" };
-		unsigned int i;
-
-		for (i = 0; rc == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-			char *d = talloc_asprintf(ctx, "%s/%s", g.stage, subdirs[i]);
-
-			rc = d ? mkdir_p(d, 0700) : -ENOMEM;
-		}
-		for (i = 0; rc == 0 && i < PKI_N_CURVES; i++)
-			rc = pki_gen_gp(&g, &g_curves[i]);
-	}
-	if (rc == 0)
-		rc = pki_gen_tls(&g);
-	if (rc == 0)
-		rc = pki_stage_manifest(&g);
-	if (rc == 0)
-		rc = pki_commit(&g);
-	nftw(g.stage, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (rc < 0) {
-		fprintf(stderr, "pki: no PKI written to %s (%s)\n", g.dir, strerror(-rc));
-		return EXIT_USAGE;
-	}
-	printf("pki: test PKI written to %s (%u files, valid %u days); manifest %s\n", g.dir, g.n_files, days,
-	       manifest);
-	return 0;
+	close(dfd);	/* releases the lock */
+	return rc;
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -1366,7 +1391,7 @@ int ctl_pki_main(int argc, char **argv)
 {
 	const char *cmd, *dir = NULL;
 	unsigned long days = PKI_DAYS_DEFAULT;
-	bool force = false;
+	bool force = false, if_missing = false;
 	void *ctx;
 	int i, rc;
 
@@ -1387,6 +1412,8 @@ int ctl_pki_main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(cmd, "init") && !strcmp(a, "--force")) {
 			force = true;
+		} else if (!strcmp(cmd, "init") && !strcmp(a, "--if-missing")) {
+			if_missing = true;
 		} else if (!strcmp(cmd, "init") && !strcmp(a, "--days")) {
 			char *end;
 
@@ -1411,6 +1438,10 @@ int ctl_pki_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	if (force && if_missing) {
+		fprintf(stderr, "pki: init: --force and --if-missing contradict each other\n");
+		return EXIT_USAGE;
+	}
 	if (!dir || !dir[0]) {
 		fprintf(stderr, "pki: %s: DIR missing\n\n%s", cmd, usage_text);
 		return EXIT_USAGE;
@@ -1419,7 +1450,7 @@ int ctl_pki_main(int argc, char **argv)
 	if (!ctx)
 		return EXIT_USAGE;
 	if (!strcmp(cmd, "init"))
-		rc = pki_init(ctx, dir, force, (unsigned int)days);
+		rc = pki_init(ctx, dir, force, if_missing, (unsigned int)days);
 	else if (!strcmp(cmd, "show"))
 		rc = pki_show(ctx, dir);
 	else

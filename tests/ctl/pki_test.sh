@@ -74,6 +74,7 @@ status 2 "--days not a number" "$CTL" pki init --days ten "$TMP/a"
 status 2 "--days without value" "$CTL" pki init "$TMP/a" --days
 status 2 "a DIR that needs shell quoting" "$CTL" pki init "$TMP/with space"
 status 2 "--force is for init only" "$CTL" pki show --force "$TMP/a"
+status 2 "--force with --if-missing" "$CTL" pki init --force --if-missing "$TMP/a"
 status 2 "show of a folder without pki.env" "$CTL" pki show "$TMP"
 status 2 "verify of a folder without pki.env" "$CTL" pki verify "$TMP"
 : >"$TMP/plainfile"
@@ -240,6 +241,13 @@ else
 	fail "refused init changed files"
 	diff "$TMP/before" "$TMP/after" | head
 fi
+status 0 "init --if-missing on an existing PKI" "$CTL" pki init --if-missing "$PKI"
+snapshot "$PKI" >"$TMP/after"
+if cmp -s "$TMP/before" "$TMP/after"; then
+	ok "init --if-missing left every file untouched"
+else
+	fail "init --if-missing changed files"
+fi
 cp "$PKI_TLS_CA_CERT" "$TMP/old-ca.pem"
 cp "$PKI_GP_P256_SMDP_CERT" "$TMP/old-smdp.gpcert"
 status 0 "init --force" "$CTL" pki init --force "$PKI"
@@ -268,6 +276,24 @@ if openssl x509 -in "$TMP/rel/tls/mno1.pem" -noout -checkend $((29 * 86400)) >/d
 	ok "--days 30: expires in 30 days"
 else
 	fail "--days 30: wrong validity"
+fi
+
+# --- parallel inits of one folder: one makes the PKI, the others wait and keep it ---
+pids=
+for i in 1 2 3 4; do
+	"$CTL" pki init --if-missing "$TMP/par" >"$TMP/par.$i.out" 2>&1 &
+	pids="$pids $!"
+done
+prc=0
+for p in $pids; do
+	wait "$p" || prc=1
+done
+nmade=$(grep -l "test PKI written" "$TMP"/par.*.out 2>/dev/null | wc -l)
+if [ $prc -eq 0 ] && [ "$nmade" -eq 1 ] && "$CTL" pki verify "$TMP/par" >/dev/null 2>&1; then
+	ok "4 parallel init --if-missing: one PKI made, all succeed, it verifies"
+else
+	fail "parallel init --if-missing: status $prc, $nmade made"
+	cat "$TMP"/par.*.out | head
 fi
 
 # --- verify catches damage ---
