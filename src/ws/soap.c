@@ -752,6 +752,97 @@ void ws_request_detach(struct ws_request *req)
 	req->done_data = NULL;
 }
 
+/* ------------------------------------------------------------------ answers after a restart */
+
+int ws_request_release(struct ws_request *req)
+{
+	if (req->op->mep != WS_MEP_ASYNC || req->finished)
+		return -EINVAL;
+	LOGWS(req->svc, LOGL_INFO, "%s %s from %s: released, answered later\n", req->op->name, req->message_id,
+	      req->sender);
+	req->done = NULL;
+	req_release(req);
+	return 0;
+}
+
+struct xml_holder {
+	xmlDocPtr doc;
+};
+
+static int xml_holder_free(struct xml_holder *h)
+{
+	xmlFreeDoc(h->doc);
+	return 0;
+}
+
+xmlNodePtr ws_resp_new(void *ctx, const struct ws_op *op, time_t start, time_t end, const struct ws_status *st)
+{
+	struct xml_holder *h;
+	xmlNodePtr resp;
+	char tbuf[32];
+
+	if (!op || op->mep == WS_MEP_ONEWAY || !op->resp_elem || !st)
+		return NULL;
+	h = talloc_zero(ctx, struct xml_holder);
+	if (!h)
+		return NULL;
+	h->doc = xmlNewDoc(BAD_CAST "1.0");
+	if (!h->doc) {
+		talloc_free(h);
+		return NULL;
+	}
+	talloc_set_destructor(h, xml_holder_free);
+	resp = xmlNewDocNode(h->doc, NULL, BAD_CAST op->resp_elem, NULL);
+	xmlSetNs(resp, xmlNewNs(resp, BAD_CAST WS_NS_RPS, BAD_CAST "rps"));
+	xmlDocSetRootElement(h->doc, resp);
+	ws_xml_add_text(resp, "ProcessingStart", ws_datetime(tbuf, sizeof(tbuf), start));
+	ws_xml_add_text(resp, "ProcessingEnd", ws_datetime(tbuf, sizeof(tbuf), end));
+	if (st->acceptable_vp) {
+		snprintf(tbuf, sizeof(tbuf), "%lu", st->acceptable_vp);
+		ws_xml_add_text(resp, "AcceptableValidityPeriod", tbuf);
+	}
+	if (!ws_fes_append(resp, st)) {
+		talloc_free(h);
+		return NULL;
+	}
+	return resp;
+}
+
+int ws_answer_build(struct ws_service *svc, void *ctx, const struct ws_op *op, const char *sender,
+		    const char *message_id, const char *reply_to, xmlNodePtr resp, uint8_t **xml, size_t *len)
+{
+	struct ws_env_hdr h = { 0 };
+	struct ws_store_entry e = { 0 };
+	char *err = NULL;
+	int rc;
+
+	if (!svc || !op || op->mep != WS_MEP_ASYNC || !sender || !message_id || !reply_to || !resp ||
+	    !ws_xml_is(resp, WS_NS_RPS, op->resp_elem))
+		return -EINVAL;
+	if (svc->schema && ws_schema_validate_elem(svc->schema, ctx, resp, &err) < 0)
+		LOGWS(svc, LOGL_ERROR, "%s %s: our response does not validate: %s\n", op->name, message_id, err);
+	talloc_free(err);
+	h.action = op->resp_action;
+	h.to = reply_to;
+	h.from = svc->cfg.own_address;
+	h.relates_to = message_id;
+	rc = ws_envelope_build(svc, ctx, &h, resp, xml, len);
+	if (rc < 0)
+		return rc;
+	if (svc->store_ops) {
+		e.state = WS_STORE_DONE;
+		e.http_status = 202;
+		e.reply_to = reply_to;
+		e.xml = *xml;
+		e.xml_len = *len;
+		rc = svc->store_ops->save(svc->store, sender, message_id, &e);
+		if (rc < 0)
+			LOGWS(svc, LOGL_ERROR, "%s %s: cannot store the answer (%d)\n", op->name, message_id, rc);
+	}
+	LOGWS(svc, LOGL_INFO, "%s %s from %s: answer built\n", op->name, message_id, sender);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ ws_process */
 
 static void answer_fault(struct ws_service *svc, void *ctx, struct ws_result *res, const struct ws_fault *f,

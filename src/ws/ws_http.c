@@ -156,7 +156,7 @@ static void cb_post_result(int status, const char *content_type, const uint8_t *
 	talloc_free(p);
 }
 
-static void post_callback(struct ws_http *wh, const char *url, const char *action, const char *relates_to,
+int ws_http_send_callback(struct ws_http *wh, const char *url, const char *action, const char *relates_to,
 			  const uint8_t *xml, size_t len)
 {
 	struct http_client_req_opts opts = {
@@ -169,14 +169,14 @@ static void post_callback(struct ws_http *wh, const char *url, const char *actio
 	char *ct;
 	int rc;
 
-	if (!wh->client || !url) {
-		LOGP(DWS, LOGL_ERROR, "callback for %s cannot be sent: %s\n", relates_to,
-		     url ? "no HTTP client configured" : "no ReplyTo address");
-		return;
+	if (!wh->client || !url || !xml) {
+		LOGP(DWS, LOGL_ERROR, "callback for %s cannot be sent: %s\n", relates_to ? relates_to : "?",
+		     !wh->client ? "no HTTP client configured" : "no ReplyTo address or no envelope");
+		return wh->client ? -EINVAL : -ENOTCONN;
 	}
 	p = talloc_zero(NULL, struct cb_post);
 	if (!p)
-		return;
+		return -ENOMEM;
 	p->wh = wh;
 	p->url = talloc_strdup(p, url);
 	p->relates_to = talloc_strdup(p, relates_to ? relates_to : "?");
@@ -190,7 +190,9 @@ static void post_callback(struct ws_http *wh, const char *url, const char *actio
 		llist_del(&p->list);
 		wh->num_posts--;
 		talloc_free(p);
+		return rc;
 	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -218,7 +220,7 @@ static void on_done(struct ws_request *wreq, int status, const uint8_t *xml, siz
 		break;
 	case WS_MEP_ASYNC:
 		if (xml)
-			post_callback(p->wh, wreq->reply_to, status == 202 ? wreq->op->resp_action : NULL,
+			ws_http_send_callback(p->wh, wreq->reply_to, status == 202 ? wreq->op->resp_action : NULL,
 				      wreq->message_id, xml, len);
 		break;
 	case WS_MEP_ONEWAY:
@@ -360,6 +362,6 @@ void ws_http_handler(struct http_request *hreq, void *data)
 	if (res.http_status)
 		respond(hreq, res.http_status, res.xml, res.len);
 	if (res.resend_xml)
-		post_callback(wh, res.resend_url, NULL, "(replayed)", res.resend_xml, res.resend_len);
+		ws_http_send_callback(wh, res.resend_url, NULL, "(replayed)", res.resend_xml, res.resend_len);
 	talloc_free(tmp);
 }

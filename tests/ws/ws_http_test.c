@@ -85,6 +85,7 @@ struct world {
 	unsigned int handled;
 	char *peer_identity;
 	char *sender;
+	char *rel_mid, *rel_sender, *rel_reply_to;	/* what a daemon would persist */
 	struct ws_request *held;
 };
 
@@ -147,6 +148,18 @@ static int h_hold(struct ws_request *req, void *data)
 	w->handled++;
 	w->held = req;
 	return 0;
+}
+
+/* ES4-AuditEIS: persisted and released, answered "after a restart" */
+static int h_release(struct ws_request *req, void *data)
+{
+	struct world *w = data;
+
+	w->handled++;
+	w->rel_mid = talloc_strdup(w, req->message_id);
+	w->rel_sender = talloc_strdup(w, req->sender);
+	w->rel_reply_to = talloc_strdup(w, req->reply_to);
+	return ws_request_release(req);
 }
 
 static int h_notif(struct ws_request *req, void *data)
@@ -217,6 +230,7 @@ static void world_setup_tls(bool tls)
 	ws_service_set_handler(w->es4, "ES4-GetEIS", h_get_eis, w);
 	ws_service_set_handler(w->es4, "ES4-EnableProfile", h_hold, w);
 	ws_service_set_handler(w->es4, "ES4-UpdatePolicyRules", h_hold, w);
+	ws_service_set_handler(w->es4, "ES4-AuditEIS", h_release, w);
 	ws_service_set_handler(w->es3dp, "ES3-HandleProfileEnabledNotification", h_notif, w);
 
 	/* a second endpoint path serving our own WSDL (wsdl/) with the address placeholder replaced */
@@ -277,6 +291,15 @@ static char *fixture(const char *name)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	return b;
+}
+
+static const struct ws_op *find_op(const struct ws_op *t, const char *name)
+{
+	for (; t->name; t++)
+		if (!strcmp(t->name, name))
+			return t;
+	CU_FAIL("no such operation");
+	return NULL;
 }
 
 static bool contains(const char *hay, const char *needle)
@@ -560,6 +583,62 @@ static void test_async_callback_retry(void)
 	world_teardown();
 }
 
+/* An asynchronous request persisted and let go by the handler, answered later from the persisted data only
+ * (as after a restart): duplicates meanwhile get 202, the callback carries the right RelatesTo, and a duplicate
+ * afterwards gets the stored callback again. */
+static void test_async_released(void)
+{
+	struct ws_status st = { .kind = WS_STATUS_FAILED, .subject = "8.1.1", .reason = "3.9", .message = "x" };
+	const struct ws_op *op;
+	char *cb_url, *req, *relates;
+	xmlNodePtr resp;
+	uint8_t *xml;
+	size_t len;
+
+	world_setup();
+	ws_service_set_store(g_w->es4, &ws_mem_store_ops, ws_mem_store_alloc(g_w, 10, 60, NULL, NULL));
+	cb_url = talloc_asprintf(g_test_ctx, "http://127.0.0.1:%u/cb", g_w->cb_port);
+	req = replace(fixture("es4_enable_profile.xml"), "https://mno.example.com/ES4/callback", cb_url);
+	req = replace(req, "PlatformManagement/ES4-EnableProfile<", "ProfileManagement/ES4-AuditEIS<");
+	req = replace(req, "ES4-EnableProfileRequest>", "ES4-AuditEISRequest>");
+	req = replace(req, "ES4-EnableProfileRequest>", "ES4-AuditEISRequest>");
+	post("/ES4", CT_SOAP, req);
+	CU_ASSERT_EQUAL(g_w->status, 202);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_w->rel_mid);
+	/* a duplicate while the operation runs */
+	post("/ES4", CT_SOAP, req);
+	CU_ASSERT_EQUAL(g_w->status, 202);
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	CU_ASSERT_EQUAL(g_w->cb_count, 0);
+
+	/* later, from the persisted data only */
+	op = ws_service_find_op(g_w->es4, "ES4-AuditEIS");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(op);
+	CU_ASSERT_PTR_NULL(ws_resp_new(g_test_ctx, find_op(ws_ops_ES3SmDpService, "ES3-HandleSMSRChangeNotification"),
+				       1, 2, &st));
+	resp = ws_resp_new(g_test_ctx, op, 1714557600, 1714557700, &st);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(resp);
+	CU_ASSERT_EQUAL(ws_answer_build(g_w->es4, g_test_ctx, op, g_w->rel_sender, g_w->rel_mid, g_w->rel_reply_to,
+					resp, &xml, &len), 0);
+	CU_ASSERT_EQUAL(ws_answer_build(g_w->es4, g_test_ctx, op, g_w->rel_sender, g_w->rel_mid, NULL, resp, &xml,
+					&len), -EINVAL);
+	CU_ASSERT_EQUAL(ws_http_send_callback(g_w->wh, g_w->rel_reply_to, op->resp_action, g_w->rel_mid, xml, len), 0);
+	CU_ASSERT_TRUE(run_until(&g_w->cb_count, 1, 5000));
+	assert_valid(g_w->cb_body);
+	relates = talloc_asprintf(g_test_ctx, ">%s</wsa:RelatesTo>", g_w->rel_mid);
+	CU_ASSERT(contains(g_w->cb_body, relates));
+	CU_ASSERT(contains(g_w->cb_body, "<rps:ProcessingEnd>2024-05-01T10:01:40Z</rps:ProcessingEnd>"));
+	CU_ASSERT(contains(g_w->cb_body, ">http://gsma.com/ES4/ProfileManagementCallBack/ES4-AuditEIS</wsa:Action>"));
+	/* a duplicate now: 202 and the stored callback once more */
+	post("/ES4", CT_SOAP, req);
+	CU_ASSERT_EQUAL(g_w->status, 202);
+	CU_ASSERT_TRUE(run_until(&g_w->cb_count, 2, 5000));
+	CU_ASSERT(contains(g_w->cb_body, relates));
+	CU_ASSERT_EQUAL(g_w->handled, 1);
+	world_teardown();
+}
+
 /* Over mutual TLS the requester is identified by its certificate: the handler sees it, duplicates are keyed by
  * it (not by the wsa:From it claims). */
 static void test_mtls_identity(void)
@@ -681,15 +760,6 @@ static void call_cb(const struct ws_call_result *r, void *data)
 	c->fault_code = r->fault_code ? talloc_strdup(g_test_ctx, r->fault_code) : NULL;
 	c->fault_reason = r->fault_reason ? talloc_strdup(g_test_ctx, r->fault_reason) : NULL;
 	c->n++;
-}
-
-static const struct ws_op *find_op(const struct ws_op *t, const char *name)
-{
-	for (; t->name; t++)
-		if (!strcmp(t->name, name))
-			return t;
-	CU_FAIL("no such operation");
-	return NULL;
 }
 
 /* A function element from text (trusted test input); the document is freed with g_test_ctx's next case. */
@@ -825,6 +895,7 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_sync_requester_gone),
 	TEST_CASE(test_mtls_identity),
 	TEST_CASE(test_async_callback_retry),
+	TEST_CASE(test_async_released),
 	TEST_CASE(test_client_calls),
 	TEST_CASE(test_zeep_interop),
 	TEST_END

@@ -308,6 +308,26 @@ int ws_request_finish_status(struct ws_request *req, const struct ws_status *st)
  *  more; the request still runs to its end and its answer is stored for duplicates. */
 void ws_request_detach(struct ws_request *req);
 
+/* ------------------------------------------------------------------ answers after a restart */
+
+/*! Let go of an asynchronous request whose answer comes much later (an eUICC that sleeps for days), perhaps
+ *  from another process after a restart: the caller has persisted what the answer needs (operation name,
+ *  message_id, sender, reply_to). The request is freed without an answer; the store keeps it PROCESSING, so
+ *  that duplicates get 202, until ws_answer_build() stores the answer. \returns 0, -EINVAL (not ASYNC). */
+int ws_request_release(struct ws_request *req);
+
+/*! A response element of \a op (rps namespace) with ProcessingStart \a start, ProcessingEnd \a end and
+ *  FunctionExecutionStatus \a st, on a document freed with \a ctx; append the operation's own elements after
+ *  it. \returns the element, NULL for a ONEWAY operation or on error. */
+xmlNodePtr ws_resp_new(void *ctx, const struct ws_op *op, time_t start, time_t end, const struct ws_status *st);
+
+/*! Build the callback envelope answering a released asynchronous request (Action: the operation's callback
+ *  Action, To: \a reply_to, RelatesTo: \a message_id, From: our address), validate \a resp (logged if not
+ *  valid) and store the envelope for duplicates of (\a sender, \a message_id). Send it with
+ *  ws_http_send_callback(). \returns 0, -EINVAL, -ENOMEM. */
+int ws_answer_build(struct ws_service *svc, void *ctx, const struct ws_op *op, const char *sender,
+		    const char *message_id, const char *reply_to, xmlNodePtr resp, uint8_t **xml, size_t *len);
+
 /* ------------------------------------------------------------------ envelopes */
 
 /*! SOAP 1.2 fault codes (SOAP 1.2 Part 1 §5.4.6). */

@@ -46,5 +46,11 @@ int ws_http_add_service(struct ws_http *wh, struct ws_service *svc);
 /*! The http_handler_cb to pass to http_server_start() with the struct ws_http as data. */
 void ws_http_handler(struct http_request *req, void *data);
 
+/*! POST a callback envelope (e.g. from ws_answer_build()) to \a url with bounded retry and backoff; \a action
+ *  goes into the Content-Type, \a relates_to into the logs. The outcome is logged.
+ *  \returns 0 (sent or being retried), -ENOTCONN (no HTTP client configured), -EINVAL, or the client's error. */
+int ws_http_send_callback(struct ws_http *wh, const char *url, const char *action, const char *relates_to,
+			  const uint8_t *xml, size_t len);
+
 /*! Callbacks (asynchronous responses) in flight. */
 unsigned int ws_http_callbacks_pending(const struct ws_http *wh);
