@@ -295,8 +295,13 @@ static int read_small_file(void *ctx, const char *path, size_t max, uint8_t **ou
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		rc = S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
+	if (fstat(fd, &st) < 0)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = -EINVAL;
+	else if ((size_t)st.st_size > max)
+		rc = -EFBIG;
+	if (rc < 0) {
 		close(fd);
 		return rc;
 	}
