@@ -31,9 +31,15 @@
 #define DSIG_NS		"http://www.w3.org/2000/09/xmldsig#"
 #define MAX_PEM_FILE	(1024 * 1024)
 
+struct trusted_der {
+	uint8_t *der;
+	size_t len;
+};
+
 struct ws_xmldsig_trust {
-	xmlSecKeysMngrPtr mngr;
+	xmlSecKeysMngrPtr mngr;		/*!< trusted certificates for chain verification by xmlsec */
 	unsigned int count;
+	struct trusted_der *ders;	/*!< the same certificates (DER), to recognise a trusted EUM leaf */
 };
 
 struct ws_xmldsig_signer {
@@ -143,10 +149,21 @@ int ws_xmldsig_trust_add_pem(struct ws_xmldsig_trust *t, const uint8_t *pem, siz
 
 		if (dl <= 0 || xmlSecCryptoAppKeysMngrCertLoadMemory(t->mngr, der, (xmlSecSize)dl,
 								     xmlSecKeyDataFormatDer,
-								     xmlSecKeyDataTypeTrusted) < 0)
+								     xmlSecKeyDataTypeTrusted) < 0) {
 			rc = -EINVAL;
-		else
-			added++;
+		} else {
+			struct trusted_der *n = talloc_realloc(t, t->ders, struct trusted_der, t->count + added + 1);
+
+			if (n) {
+				t->ders = n;
+				n[t->count + added].der = talloc_memdup(t->ders, der, (size_t)dl);
+				n[t->count + added].len = (size_t)dl;
+			}
+			if (!n || !n[t->count + added].der)
+				rc = -ENOMEM;
+			else
+				added++;
+		}
 		OPENSSL_free(der);
 		X509_free(x);
 		if (rc)
@@ -393,6 +410,82 @@ static int restrict_ctx(xmlSecDSigCtxPtr dc)
 	return 0;
 }
 
+/* base64 (with line breaks) -> DER; \returns length or -1 */
+static int b64_decode(const xmlChar *in, uint8_t *out, int out_max)
+{
+	EVP_ENCODE_CTX *c = EVP_ENCODE_CTX_new();
+	int len = xmlStrlen(in), n = 0, m = 0;
+
+	if (!c || len <= 0 || len / 4 * 3 + 3 > out_max) {
+		EVP_ENCODE_CTX_free(c);
+		return -1;
+	}
+	EVP_DecodeInit(c);
+	if (EVP_DecodeUpdate(c, out, &n, in, len) < 0 || EVP_DecodeFinal(c, out + n, &m) < 0)
+		n = -1;
+	else
+		n += m;
+	EVP_ENCODE_CTX_free(c);
+	return n;
+}
+
+/* A trusted set may hold the EUM certificate itself, issued by a CI that is not in the set; OpenSSL's chain check
+ * (as xmlsec runs it) wants a trusted root, so such a leaf is recognised here, byte for byte, from the
+ * KeyInfo/X509Data/X509Certificate entries. \returns the trusted entry or NULL. */
+static const struct trusted_der *find_trusted_leaf(struct ws_xmldsig_trust *t, xmlNodePtr sig)
+{
+	xmlNodePtr ki = NULL, xd, xc;
+	uint8_t *buf;
+	unsigned int i;
+	const struct trusted_der *found = NULL;
+
+	for (xc = first_elem(sig->children); xc; xc = next_elem(xc))
+		if (is_elem(xc, DSIG_NS, "KeyInfo"))
+			ki = xc;
+	if (!ki || !t->count)
+		return NULL;
+	buf = talloc_size(NULL, 16384);
+	if (!buf)
+		return NULL;
+	for (xd = first_elem(ki->children); xd && !found; xd = next_elem(xd)) {
+		if (!is_elem(xd, DSIG_NS, "X509Data"))
+			continue;
+		for (xc = first_elem(xd->children); xc && !found; xc = next_elem(xc)) {
+			xmlChar *b64;
+			int n;
+
+			if (!is_elem(xc, DSIG_NS, "X509Certificate"))
+				continue;
+			b64 = xmlNodeGetContent(xc);
+			n = b64 ? b64_decode(b64, buf, 16384) : -1;
+			xmlFree(b64);
+			for (i = 0; n > 0 && i < t->count; i++)
+				if (t->ders[i].len == (size_t)n && !memcmp(t->ders[i].der, buf, (size_t)n))
+					found = &t->ders[i];
+		}
+	}
+	talloc_free(buf);
+	return found;
+}
+
+/* the key of a trusted leaf certificate, if the certificate is valid now */
+static int leaf_key(const struct trusted_der *td, xmlSecKeyPtr *key)
+{
+	const unsigned char *p = td->der;
+	X509 *x = d2i_X509(NULL, &p, (long)td->len);
+	bool valid;
+
+	if (!x)
+		return -EKEYREJECTED;
+	valid = X509_cmp_current_time(X509_get0_notBefore(x)) < 0 && X509_cmp_current_time(X509_get0_notAfter(x)) > 0;
+	X509_free(x);
+	if (!valid)
+		return -EKEYREJECTED;
+	*key = xmlSecCryptoAppKeyLoadMemory(td->der, (xmlSecSize)td->len, xmlSecKeyDataFormatCertDer, NULL, NULL,
+					    NULL);
+	return *key ? 0 : -EKEYREJECTED;
+}
+
 static char *signer_subject(void *ctx, xmlSecKeyPtr key)
 {
 	xmlSecKeyDataPtr xd = key ? xmlSecKeyGetData(key, xmlSecKeyDataX509Id) : NULL;
@@ -454,6 +547,17 @@ int ws_xmldsig_verify_eis(struct ws_xmldsig_trust *t, xmlNodePtr eis, void *ctx,
 	rc = restrict_ctx(dc);
 	if (rc)
 		goto out;
+	{
+		const struct trusted_der *leaf = find_trusted_leaf(t, sig);
+
+		if (leaf) {
+			rc = leaf_key(leaf, &dc->signKey);
+			if (rc) {
+				why = "trusted EUM certificate expired or not yet valid";
+				goto out;
+			}
+		}
+	}
 	r = xmlSecDSigCtxVerify(dc, wsig);
 	if (r < 0) {
 		if (!dc->signKey) {

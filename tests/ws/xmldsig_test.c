@@ -99,7 +99,8 @@ static int mk(struct pki *out, const char *cn, const struct pki *issuer, bool ca
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer->cert) : name);
 	X509_set_pubkey(x, out->key);
-	if (!add_ext(x, issuer ? issuer->cert : x, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE") ||
+	if (!add_ext(x, issuer ? issuer->cert : x, NID_basic_constraints,
+		     ca ? "critical,CA:TRUE" : "critical,CA:FALSE") ||
 	    !add_ext(x, issuer ? issuer->cert : x, NID_key_usage,
 		     ca ? "critical,keyCertSign,cRLSign,digitalSignature" : "critical,digitalSignature") ||
 	    !add_ext(x, issuer ? issuer->cert : x, NID_subject_key_identifier, "hash"))
@@ -262,6 +263,30 @@ static void test_trusted_self_signed_eum(void)
 	xmlDocPtr d = signed_fixture(&g_self_eum);
 
 	CU_ASSERT_EQUAL(verify(t, d, NULL), 0);
+	xmlFreeDoc(d);
+}
+
+/* trust given as the EUM certificate itself (issued by a CI that is not in the set) */
+static void test_trusted_eum_leaf(void)
+{
+	struct ws_xmldsig_trust *t = trust_of(&g_eum1, NULL);
+	xmlDocPtr d = signed_fixture(&g_eum1), o = signed_fixture(&g_eum2);
+	char *signer = NULL;
+
+	CU_ASSERT_EQUAL(ws_xmldsig_verify_eis(t, eis_of(d), g_test_ctx, &signer, NULL), 0);
+	CU_ASSERT_PTR_NOT_NULL(signer && strstr(signer, "CN=EUM1"));
+	/* a sibling EUM of the same CI is not trusted by that */
+	CU_ASSERT_EQUAL(verify(t, o, NULL), -EKEYREJECTED);
+	/* content changed: still a bad signature on this path */
+	xmlNodeSetContent(find(eis_of(d), "Eid"), BAD_CAST "89049032000000000000000000009960");
+	CU_ASSERT_EQUAL(verify(t, d, NULL), -EBADMSG);
+	xmlFreeDoc(d);
+	xmlFreeDoc(o);
+
+	/* an expired EUM certificate, even when trusted as such */
+	t = trust_of(&g_expired_eum, NULL);
+	d = signed_fixture(&g_expired_eum);
+	CU_ASSERT_EQUAL(verify(t, d, NULL), -EKEYREJECTED);
 	xmlFreeDoc(d);
 }
 
@@ -630,6 +655,7 @@ static int suite_cleanup(void)
 static const struct test_case dsig_cases[] = {
 	TEST_CASE(test_sign_verify_ok),
 	TEST_CASE(test_trusted_self_signed_eum),
+	TEST_CASE(test_trusted_eum_leaf),
 	TEST_CASE(test_signature_survives_rebuild),
 	TEST_CASE(test_tampered_eid),
 	TEST_CASE(test_outside_signed_info_not_covered),
