@@ -521,12 +521,14 @@ int smpp_pdu_decode(struct smpp_pdu *pdu, const uint8_t *buf, size_t len, uint32
 	smpp34_scratch_begin();
 	/* a private copy with the status zeroed: for requests it must be NULL (§3.2) and libsmpp34
 	 * refuses values missing from its table */
-	copy = talloc_memdup(g_smpp34_scratch, buf, len);
+	copy = talloc_size(g_smpp34_scratch, len + 1);
 	if (!copy) {
 		smpp34_scratch_end();
 		*nack_status = SMPP_RSYSERR;
 		return -EBADMSG;
 	}
+	memcpy(copy, buf, len);
+	copy[len] = 0;	/* bounds any string scan, whatever the checks above missed */
 	memset(copy + 8, 0, 4);
 	rc = smpp34_unpack2(&u, copy, (int)len);
 	if (rc != 0) {
@@ -694,6 +696,21 @@ static const struct conn_ops orphan_ops = {
 	.closed = orphan_closed,
 };
 
+/* The conn of an ended link that still flushes its last PDUs. */
+static void draining_closed(struct conn *c, enum conn_close_reason reason)
+{
+	struct smpp_link *l = conn_get_data(c);
+
+	/* the conn frees itself after this returns */
+	l->conn = NULL;
+	osmo_timer_schedule(&l->end_timer, 0, 0);
+}
+
+static const struct conn_ops draining_ops = {
+	.data = orphan_data,
+	.closed = draining_closed,
+};
+
 static void link_release_resources(struct smpp_link *l)
 {
 	struct smpp_out *o, *tmp;
@@ -813,19 +830,20 @@ static void link_end(struct smpp_link *l, enum smpp_link_end why, bool flush)
 	TALLOC_FREE(l->pdu);
 	LOGL(l, why == SMPP_END_LOCAL || why == SMPP_END_UNBIND ? LOGL_INFO : LOGL_NOTICE, "link ended: %s\n",
 	     smpp_link_end_name(why));
+	if (l->conn && flush) {
+		/* the last answers (unbind_resp, a refused bind_resp, generic_nack) go out first; the
+		 * owner hears of the end once the conn is closed (draining_closed) */
+		conn_set_ops(l->conn, &draining_ops);
+		conn_close(l->conn);
+		return;
+	}
 	if (l->conn) {
 		struct conn *c = l->conn;
 
 		l->conn = NULL;
 		conn_set_ops(c, &orphan_ops);
 		conn_set_data(c, NULL);
-		if (flush) {
-			/* outlive the link while the last answers go out; the conn frees itself */
-			talloc_steal(talloc_parent(l), c);
-			conn_close(c);
-		} else {
-			talloc_free(c);
-		}
+		talloc_free(c);
 	}
 	osmo_timer_schedule(&l->end_timer, 0, 0);
 }

@@ -66,6 +66,7 @@ struct esme_bind {
 	struct timespec refilled;
 	struct timespec paused_until;	/*!< after ESME_RTHROTTLED */
 	unsigned long sent;
+	uint32_t last_refusal;
 };
 
 struct esme_sm {
@@ -391,6 +392,8 @@ static void bind_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int e
 	if (err < 0 || resp->command_status != SMPP_ROK || resp->command_id == SMPP_GENERIC_NACK) {
 		e->stats.bind_failures++;
 		b->state = BIND_DOWN;
+		if (err == 0)
+			b->last_refusal = resp->command_status ? resp->command_status : SMPP_RBINDFAIL;
 		LOGB(b, LOGL_ERROR, "bind_transceiver as '%s' refused: %s\n", b->bind_req.system_id,
 		     err < 0 ? strerror(-err) : smpp_status_name(resp->command_status));
 		/* closed() follows and schedules the next attempt */
@@ -399,6 +402,7 @@ static void bind_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int e
 	}
 	b->state = BIND_BOUND;
 	b->failures = 0;
+	b->last_refusal = 0;
 	b->tokens = OSMO_MIN(b->burst, 1.0);
 	b->refilled = now_ts();
 	e->stats.binds++;
@@ -684,6 +688,17 @@ unsigned long esme_bind_sent(const struct esme *e, const char *name)
 	llist_for_each_entry(b, &e->binds, list) {
 		if (!strcmp(b->name, name))
 			return b->sent;
+	}
+	return 0;
+}
+
+uint32_t esme_bind_last_refusal(const struct esme *e, const char *name)
+{
+	const struct esme_bind *b;
+
+	llist_for_each_entry(b, &e->binds, list) {
+		if (!strcmp(b->name, name))
+			return b->last_refusal;
 	}
 	return 0;
 }

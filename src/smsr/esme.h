@@ -132,5 +132,8 @@ int esme_submit(struct esme *e, const struct esme_msg *msg, void *msg_data);
 unsigned int esme_bound_count(const struct esme *e);
 unsigned int esme_queue_len(const struct esme *e);
 const struct esme_stats *esme_get_stats(const struct esme *e);
+/*! The status of the last refused bind_transceiver_resp of the bind called \a name (0: none
+ *  since it last bound), so that an operator sees "ESME_RINVPASWD" rather than "down". */
+uint32_t esme_bind_last_refusal(const struct esme *e, const char *name);
 /*! submit_sm sent on the bind called \a name (for rate checks), or 0. */
 unsigned long esme_bind_sent(const struct esme *e, const char *name);

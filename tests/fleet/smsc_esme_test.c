@@ -170,9 +170,11 @@ static const struct esme_ops sr_ops = {
 
 static struct smsc *start_smsc(struct world *w, uint16_t port, unsigned int rate)
 {
+	const char *fixed = getenv("SMPP_TEST_PORT");
 	struct smsc_cfg cfg = {
 		.addr = "127.0.0.1",
-		.port = port,
+		/* smpp_tshark_test.sh captures on a port it chose; otherwise any free port */
+		.port = port ? port : (fixed ? atoi(fixed) : 0),
 		.system_id = "smsr",
 		.password = "pw123",
 		.rate = rate,
@@ -268,6 +270,7 @@ static void test_bind_ok(void)
 	RUN_UNTIL(esme_bound_count(w->esme) == 1, 2000);
 	CU_ASSERT_EQUAL(esme_bound_count(w->esme), 1);
 	CU_ASSERT_EQUAL(smsc_bound_count(w->smsc), 1);
+	CU_ASSERT_EQUAL(esme_bind_last_refusal(w->esme, "b0"), 0);
 	CU_ASSERT_EQUAL(esme_get_stats(w->esme)->binds, 1);
 	CU_ASSERT_EQUAL(smsc_get_stats(w->smsc)->binds, 1);
 	world_free(w);
@@ -286,6 +289,8 @@ static void test_bind_bad_password_backs_off(void)
 	CU_ASSERT_TRUE(smsc_get_stats(w->smsc)->bind_refused >= 2);
 	CU_ASSERT_TRUE(smsc_get_stats(w->smsc)->bind_refused <= 7);
 	CU_ASSERT_EQUAL(esme_get_stats(w->esme)->bind_failures, smsc_get_stats(w->smsc)->bind_refused);
+	/* the ESME heard why: the bind_resp went out before the SMSC closed */
+	CU_ASSERT_EQUAL(esme_bind_last_refusal(w->esme, "b0"), SMPP_RINVPASWD);
 	world_free(w);
 }
 
@@ -312,6 +317,7 @@ static void test_bind_wrong_system_id(void)
 	CU_ASSERT_TRUE(smsc_get_stats(w->smsc)->bind_refused >= 1);
 	CU_ASSERT_EQUAL(esme_bound_count(w->esme), 0);
 	CU_ASSERT_TRUE(esme_get_stats(w->esme)->bind_failures >= 1);
+	CU_ASSERT_EQUAL(esme_bind_last_refusal(w->esme, "intruder"), SMPP_RBINDFAIL);
 	world_free(w);
 }
 
