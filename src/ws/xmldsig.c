@@ -486,24 +486,33 @@ static int leaf_key(const struct trusted_der *td, xmlSecKeyPtr *key)
 	return *key ? 0 : -EKEYREJECTED;
 }
 
-static char *signer_subject(void *ctx, xmlSecKeyPtr key)
+/* RFC 2253 subject of the signing certificate: the trusted leaf, else the one xmlsec verified */
+static char *signer_subject(void *ctx, xmlSecKeyPtr key, const struct trusted_der *leaf)
 {
 	xmlSecKeyDataPtr xd = key ? xmlSecKeyGetData(key, xmlSecKeyDataX509Id) : NULL;
-	X509 *x = xd ? xmlSecOpenSSLKeyDataX509GetKeyCert(xd) : NULL;
+	X509 *x = xd ? xmlSecOpenSSLKeyDataX509GetKeyCert(xd) : NULL, *own = NULL;
 	BIO *b;
 	char *s = NULL, *p;
 	long l;
 
+	if (leaf) {
+		const unsigned char *d = leaf->der;
+
+		x = own = d2i_X509(NULL, &d, (long)leaf->len);
+	}
 	if (!x)
 		return talloc_strdup(ctx, "");
 	b = BIO_new(BIO_s_mem());
-	if (!b)
+	if (!b) {
+		X509_free(own);
 		return NULL;
+	}
 	if (X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253) >= 0) {
 		l = BIO_get_mem_data(b, &p);
 		s = talloc_strndup(ctx, p, l > 0 ? (size_t)l : 0);
 	}
 	BIO_free(b);
+	X509_free(own);
 	return s;
 }
 
@@ -512,6 +521,7 @@ int ws_xmldsig_verify_eis(struct ws_xmldsig_trust *t, xmlNodePtr eis, void *ctx,
 	xmlNodePtr si, sig, wsig;
 	xmlDocPtr wd = NULL;
 	xmlSecDSigCtxPtr dc = NULL;
+	const struct trusted_der *leaf;
 	const char *why = NULL;
 	int rc, r;
 
@@ -547,15 +557,13 @@ int ws_xmldsig_verify_eis(struct ws_xmldsig_trust *t, xmlNodePtr eis, void *ctx,
 	rc = restrict_ctx(dc);
 	if (rc)
 		goto out;
-	{
-		const struct trusted_der *leaf = find_trusted_leaf(t, sig);
-
-		if (leaf) {
-			rc = leaf_key(leaf, &dc->signKey);
-			if (rc) {
-				why = "trusted EUM certificate expired or not yet valid";
-				goto out;
-			}
+	leaf = find_trusted_leaf(t, sig);
+	if (leaf) {
+		/* xmlsec then uses this key and skips its own KeyInfo lookup */
+		rc = leaf_key(leaf, &dc->signKey);
+		if (rc) {
+			why = "trusted EUM certificate expired or not yet valid";
+			goto out;
 		}
 	}
 	r = xmlSecDSigCtxVerify(dc, wsig);
@@ -581,7 +589,7 @@ int ws_xmldsig_verify_eis(struct ws_xmldsig_trust *t, xmlNodePtr eis, void *ctx,
 		goto out;
 	}
 	if (signer) {
-		*signer = signer_subject(ctx, dc->signKey);
+		*signer = signer_subject(ctx, dc->signKey, leaf);
 		if (!*signer) {
 			rc = -ENOMEM;
 			goto out;
