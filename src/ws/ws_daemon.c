@@ -323,7 +323,10 @@ int ws_daemon_start(struct sgp02_app *app, const struct ws_daemon_service *svcs,
 
 	wcfg.wsdl_dir = g_cfg.wsdl_dir;
 	wcfg.client = g_wd->hc;
-	wcfg.public_base_url = g_cfg.public_url;
+	/* soap:address of the WSDLs we serve: the public URL, else what 'listen' says (unknown before the
+	 * server starts when the port is 0: then the WSDLs keep their placeholder) */
+	if (g_cfg.public_url || g_cfg.listen_port)
+		wcfg.public_base_url = base_url(g_wd);
 	g_wd->wh = ws_http_alloc(g_wd, &wcfg);
 	if (!g_wd->wh)
 		goto fail;

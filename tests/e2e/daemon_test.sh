@@ -23,8 +23,10 @@ for d in smsr smdp; do
 	cfg=$W/$d.cfg
 	nmig=$(ls "$SGP02_SRCDIR"/sql/$d/[0-9]*.sql | wc -l)
 	sed -e "s/^ bind 127.0.0.1 .*/ bind 127.0.0.1 $port/" -e "s/^ conninfo .*/ conninfo dbname=$PGDATABASE/" \
+		-e "s/^ listen 127.0.0.1 .*/ listen 127.0.0.1 $(free_port)/" \
+		-e "s|^ schema wsdl/| schema $SGP02_SRCDIR/wsdl/|" -e "s|^ wsdl-directory .*| wsdl-directory $SGP02_SRCDIR/wsdl|" \
 		"$SGP02_SRCDIR/conf/sgp02-$d.cfg" > "$cfg"
-	echo " schema $schema" >> "$cfg"
+	printf 'database\n schema %s\n' "$schema" >> "$cfg"
 
 	# 1. an empty database is refused, with a message naming --db-upgrade
 	"$bin" -c "$cfg" >"$W/out" 2>&1
