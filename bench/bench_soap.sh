@@ -57,8 +57,13 @@ URL=https://127.0.0.1:$PORT/ES4
 
 # ES4-GetEIS (SGP.02 §5.5), synchronous: the envelope around a MessageID that changes per request
 PRE='<?xml version="1.0" encoding="UTF-8"?>
-<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:rps="http://namespaces.gsma.org/esim-messaging/3"><env:Header><wsa:From><wsa:Address>https://operator.test/ES4/callback?EntityId=1.3.6.1.4.1.99999.1&amp;EntityName=bench</wsa:Address></wsa:From><wsa:To>https://127.0.0.1/ES4</wsa:To><wsa:MessageID>//1.3.6.1.4.1.99999.1/urn:uuid:'
-POST='</wsa:MessageID><wsa:Action>http://gsma.com/ES4/ProfileManagement/ES4-GetEISRequest</wsa:Action></env:Header><env:Body><rps:ES4-GetEISRequest><rps:FunctionCallIdentifier>BENCH</rps:FunctionCallIdentifier><rps:Eid>89001012012341234012345678901224</rps:Eid></rps:ES4-GetEISRequest></env:Body></env:Envelope>'
+<env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" xmlns:wsa="http://www.w3.org/2005/08/addressing"'
+PRE+=' xmlns:rps="http://namespaces.gsma.org/esim-messaging/3"><env:Header><wsa:From><wsa:Address>'
+PRE+='https://operator.test/ES4/callback?EntityId=1.3.6.1.4.1.99999.1&amp;EntityName=bench</wsa:Address></wsa:From>'
+PRE+='<wsa:To>https://127.0.0.1/ES4</wsa:To><wsa:MessageID>//1.3.6.1.4.1.99999.1/urn:uuid:'
+POST='</wsa:MessageID><wsa:Action>http://gsma.com/ES4/ProfileManagement/ES4-GetEISRequest</wsa:Action></env:Header>'
+POST+='<env:Body><rps:ES4-GetEISRequest><rps:FunctionCallIdentifier>BENCH</rps:FunctionCallIdentifier>'
+POST+='<rps:Eid>89001012012341234012345678901224</rps:Eid></rps:ES4-GetEISRequest></env:Body></env:Envelope>'
 
 {
 	echo '-- a new wsa:MessageID per request, unique across the threads of wrk'
@@ -107,6 +112,7 @@ ncpu=$(nproc)
 echo "SOAP 1.2 ES4-GetEIS over TLS 1.2+/keep-alive on 127.0.0.1, ${SECONDS_PER_RUN} s per run, $ncpu cores shared by"
 echo "server (one event loop) and wrk; request $(printf %s "$body" | wc -c) bytes, answer $answer_bytes bytes;"
 echo "no client certificate (wrk cannot present one); every request validated against the GSMA schema."
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 printf '%-6s %-8s %12s %10s %10s %10s %10s %8s\n' conns threads 'req/s' p50 p90 p99 max errors
 for c in $CONNS; do
 	t=$(( c < ncpu ? c : ncpu ))
