@@ -14,11 +14,14 @@
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/logging.h>
 #include <osmocom/core/timer.h>
+#include <osmocom/core/tdef.h>
 #include <osmocom/core/timer_compat.h>
 #include <osmocom/core/utils.h>
 
 #include <sgp02/common/logging.h>
+#include <sgp02/common/smpp.h>
 #include <sgp02/fleet/device.h>
+#include <sgp02/fleet/smsc.h>
 
 struct fleet_msg;
 
@@ -197,6 +200,14 @@ struct fleet_devices *fleet_devices_alloc(void *ctx, const struct fleet_devices_
 		return NULL;
 	}
 	return f;
+}
+
+int fleet_devices_set_sink(struct fleet_devices *f, const struct fleet_mo_sink *sink)
+{
+	if (!f || !sink || !sink->submit)
+		return -EINVAL;
+	f->sink = *sink;
+	return 0;
 }
 
 unsigned int fleet_devices_num(const struct fleet_devices *f)
@@ -640,4 +651,50 @@ int fleet_devices_mt(struct fleet_devices *f, const char *src, const char *dst, 
 		release_held(&d->held_mt);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------
+ * SMSC glue
+ */
+
+int fleet_devices_smsc_mt(struct smsc *s, const struct smsc_mt *mt, void *data)
+{
+	struct fleet_devices *f = data;
+	int rc;
+
+	if (!mt->udhi) {
+		/* SGP02.md §7.1: command packets always come with UDHI; this one is for the device's user */
+		f->stats.mt_text++;
+		return fleet_devices_lookup(f, mt->dest_addr) < 0 ? SMPP_RINVDSTADR : SMSC_MT_DELIVERED;
+	}
+	rc = fleet_devices_mt(f, mt->source_addr, mt->dest_addr, mt->ud, mt->ud_len);
+	switch (rc) {
+	case 0:
+		return SMSC_MT_DELIVERED;
+	case -ENOENT:
+		return SMPP_RINVDSTADR;
+	case -EAGAIN:
+		return SMSC_MT_UNDELIVERABLE;
+	case -EINVAL:
+		return SMPP_RINVMSGLEN;
+	default:
+		return SMPP_RSYSERR;
+	}
+}
+
+int fleet_devices_smsc_mo(void *priv, const char *src, const char *dst, const uint8_t *ud, size_t len)
+{
+	struct smsc_mo mo = {
+		.source_addr = src,
+		.source_ton = 1,	/* international */
+		.source_npi = 1,	/* E.164 */
+		.dest_addr = dst,
+		.protocol_id = 0x7F,	/* (U)SIM data download, as the command came (SGP02.md §7.1) */
+		.data_coding = 0xF6,	/* 8-bit data, class 2 */
+		.udhi = true,
+		.ud = ud,
+		.ud_len = len,
+	};
+
+	return smsc_deliver_mo(priv, &mo);
 }

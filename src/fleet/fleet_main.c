@@ -65,7 +65,6 @@ static struct {
 	struct fleet_devices *fleet;
 	struct smsc *smsc;
 	struct osmo_timer_list summary_timer;
-	unsigned long mt_not_ota;
 	volatile sig_atomic_t quit;
 } g_fleet;
 
@@ -369,49 +368,6 @@ static int write_eis(const char *dir, const struct fleet_devices_cfg *cfg)
  * SMSC <-> devices
  */
 
-/* MT from the SM-SR's ESME: hand it to the device (SGP02.md §7.1: UDHI, PID 7F, DCS F6 for the card) */
-static int smsc_mt_cb(struct smsc *s, const struct smsc_mt *mt, void *data)
-{
-	int rc;
-
-	if (!mt->udhi) {
-		/* a text message for the device itself, not for the card: delivered, nothing else happens */
-		g_fleet.mt_not_ota++;
-		return fleet_devices_lookup(g_fleet.fleet, mt->dest_addr) < 0 ? SMPP_RINVDSTADR : SMSC_MT_DELIVERED;
-	}
-	rc = fleet_devices_mt(g_fleet.fleet, mt->source_addr, mt->dest_addr, mt->ud, mt->ud_len);
-	switch (rc) {
-	case 0:
-		return SMSC_MT_DELIVERED;
-	case -ENOENT:
-		return SMPP_RINVDSTADR;
-	case -EAGAIN:
-		return SMSC_MT_UNDELIVERABLE;
-	case -EINVAL:
-		return SMPP_RINVMSGLEN;
-	default:
-		return SMPP_RSYSERR;
-	}
-}
-
-/* MO from a device towards the SM-SR (PoR by SMS-SUBMIT, notification) */
-static int mo_submit(void *priv, const char *src, const char *dst, const uint8_t *ud, size_t len)
-{
-	struct smsc_mo mo = {
-		.source_addr = src,
-		.source_ton = 1,	/* international */
-		.source_npi = 1,	/* E.164 */
-		.dest_addr = dst,
-		.protocol_id = 0x7F,	/* (U)SIM data download, as the command came (SGP02.md §7.1) */
-		.data_coding = 0xF6,	/* 8-bit data, class 2 */
-		.udhi = true,
-		.ud = ud,
-		.ud_len = len,
-	};
-
-	return smsc_deliver_mo(priv, &mo);
-}
-
 /* ------------------------------------------------------------------------------------------------------------
  * VTY
  */
@@ -427,7 +383,7 @@ static void show_summary(struct vty *vty)
 		fleet_devices_num(g_fleet.fleet), s->cards, fleet_devices_notif_pending(g_fleet.fleet),
 		fleet_devices_in_flight(g_fleet.fleet), VTY_NEWLINE);
 	vty_out(vty, " MT: %lu offered, %lu to cards, %lu unknown number, %lu offline, %lu not OTA%s", s->mt_rx,
-		s->mt_to_card, s->mt_unknown, s->mt_offline, g_fleet.mt_not_ota, VTY_NEWLINE);
+		s->mt_to_card, s->mt_unknown, s->mt_offline, s->mt_text, VTY_NEWLINE);
 	vty_out(vty, " MO: %lu sent, %lu refused by the SMSC, %lu lost offline; PoR %lu, notifications %lu%s", s->mo_tx,
 		s->mo_refused, s->mo_offline, s->por_tx, s->notif_tx, VTY_NEWLINE);
 	vty_out(vty, " Faults: MT dropped %lu duplicated %lu delayed %lu reordered %lu; MO dropped %lu duplicated %lu "
@@ -524,9 +480,9 @@ static void sig_quit(int sig)
 int main(int argc, char **argv)
 {
 	struct fleet_opts *o = &g_fleet.o;
-	struct fleet_mo_sink sink = { mo_submit, NULL };
+	struct fleet_mo_sink sink = { fleet_devices_smsc_mo, NULL };
 	struct smsc_cfg scfg;
-	struct smsc_ops sops = { .mt = smsc_mt_cb };
+	struct smsc_ops sops = { .mt = fleet_devices_smsc_mt };
 	int rc = 1;
 
 	g_fleet.ctx = talloc_named_const(NULL, 0, "sgp02-fleet");
@@ -573,20 +529,23 @@ int main(int argc, char **argv)
 	scfg.system_id = o->system_id;
 	scfg.password = o->password;
 	scfg.rate = o->smsc_rate;
-	g_fleet.smsc = smsc_alloc(g_fleet.ctx, &scfg, &sops, NULL);
-	if (!g_fleet.smsc) {
-		LOGP(DFLEET, LOGL_ERROR, "cannot start the SMSC on %s:%d\n", o->smsc_addr, o->smsc_port);
-		goto out_log;
-	}
-	sink.priv = g_fleet.smsc;
+	/* the SMSC's MT callback needs the fleet and the fleet's MO sink needs the SMSC: the fleet comes first,
+	 * its sink gets the SMSC before the loop runs */
 	g_fleet.fleet = fleet_devices_alloc(g_fleet.ctx, &o->dev, &sink);
 	if (!g_fleet.fleet) {
 		LOGP(DFLEET, LOGL_ERROR, "cannot create the fleet (check --msisdn-prefix and the memory sizes)\n");
-		goto out_smsc;
+		goto out_log;
 	}
+	g_fleet.smsc = smsc_alloc(g_fleet.ctx, &scfg, &sops, g_fleet.fleet);
+	if (!g_fleet.smsc) {
+		LOGP(DFLEET, LOGL_ERROR, "cannot start the SMSC on %s:%d\n", o->smsc_addr, o->smsc_port);
+		goto out_fleet;
+	}
+	sink.priv = g_fleet.smsc;
+	fleet_devices_set_sink(g_fleet.fleet, &sink);
 	if (o->vty_port && telnet_init_default(g_fleet.ctx, NULL, o->vty_port) < 0) {
 		LOGP(DFLEET, LOGL_ERROR, "cannot open the VTY on port %d\n", o->vty_port);
-		goto out_fleet;
+		goto out_smsc;
 	}
 	signal(SIGTERM, sig_quit);
 	signal(SIGINT, sig_quit);
@@ -608,10 +567,11 @@ int main(int argc, char **argv)
 	osmo_timer_del(&g_fleet.summary_timer);
 	rc = 0;
 	telnet_exit();
+out_smsc:
+	/* the SMSC first: it must not call into a freed fleet */
+	talloc_free(g_fleet.smsc);
 out_fleet:
 	talloc_free(g_fleet.fleet);
-out_smsc:
-	talloc_free(g_fleet.smsc);
 out_log:
 	log_fini();
 out_ctx:

@@ -3,14 +3,19 @@
  * user data, and the PoR is verified and decoded as the SM-SR would. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <osmocom/core/application.h>
 #include <osmocom/core/logging.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/tdef.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
 #include <sgp02/common/logging.h>
+#include <sgp02/common/smpp.h>
 #include <sgp02/fleet/device.h>
+#include <sgp02/fleet/smsc.h>
 
 #include <talloc.h>
 #include <libxml/parser.h>
@@ -1121,9 +1126,219 @@ static const struct test_case device_cases[] = {
 	TEST_END
 };
 
+/* ------------------------------------------------------------------------------------------------------------
+ * the wire: an ESME (smpp.h link) -> the fleet's SMSC -> devices -> cards -> deliver_sm back
+ */
+
+struct esme_test {
+	struct smpp_link *link;
+	bool bound;
+	bool closed;
+	unsigned int submitted;
+	unsigned int submit_ok;
+	struct sink_msg rx[16];		/* deliver_sm received (source, destination, user data) */
+	unsigned int num_rx;
+	unsigned int receipts;
+};
+
+static void esme_bind_resp(struct smpp_link *l, const struct smpp_pdu *resp, int err, void *data)
+{
+	struct esme_test *t = data;
+
+	t->bound = !err && resp && resp->command_status == SMPP_ROK;
+}
+
+static void esme_submit_resp(struct smpp_link *l, const struct smpp_pdu *resp, int err, void *data)
+{
+	struct esme_test *t = data;
+
+	if (!err && resp && resp->command_status == SMPP_ROK)
+		t->submit_ok++;
+}
+
+static void esme_established(struct smpp_link *l)
+{
+	struct esme_test *t = smpp_link_data(l);
+	struct smpp_pdu *b = talloc_zero(g_test_ctx, struct smpp_pdu);
+
+	b->command_id = SMPP_BIND_TRANSCEIVER;
+	osmo_strlcpy(b->system_id, "smsr", sizeof(b->system_id));
+	osmo_strlcpy(b->password, "pw", sizeof(b->password));
+	b->interface_version = 0x34;
+	CU_ASSERT_EQUAL(smpp_link_request(l, b, esme_bind_resp, t), 0);
+	talloc_free(b);
+}
+
+static void esme_request(struct smpp_link *l, const struct smpp_pdu *pdu)
+{
+	struct esme_test *t = smpp_link_data(l);
+
+	if (pdu->command_id == SMPP_DELIVER_SM) {
+		if (pdu->esm_class & SMPP_ESM_RECEIPT_MASK) {
+			t->receipts++;
+		} else if (t->num_rx < ARRAY_SIZE(t->rx)) {
+			struct sink_msg *m = &t->rx[t->num_rx++];
+
+			osmo_strlcpy(m->src, pdu->source_addr, sizeof(m->src));
+			osmo_strlcpy(m->dst, pdu->destination_addr, sizeof(m->dst));
+			CU_ASSERT(pdu->ud_len <= sizeof(m->ud.data));
+			memcpy(m->ud.data, pdu->ud, OSMO_MIN(pdu->ud_len, sizeof(m->ud.data)));
+			m->ud.len = OSMO_MIN(pdu->ud_len, sizeof(m->ud.data));
+			CU_ASSERT(pdu->esm_class & SMPP_ESM_UDHI);
+			CU_ASSERT_EQUAL(pdu->protocol_id, 0x7F);
+			CU_ASSERT_EQUAL(pdu->data_coding, 0xF6);
+		}
+	}
+	smpp_link_respond(l, pdu, SMPP_ROK, NULL);
+}
+
+static void esme_closed(struct smpp_link *l, enum smpp_link_end why)
+{
+	struct esme_test *t = smpp_link_data(l);
+
+	t->closed = true;
+}
+
+static const struct smpp_link_ops esme_ops = {
+	.established = esme_established,
+	.request = esme_request,
+	.closed = esme_closed,
+};
+
+static void esme_submit(struct esme_test *t, const char *dst, const struct ota_sms_ud *ud)
+{
+	struct smpp_pdu *p = talloc_zero(g_test_ctx, struct smpp_pdu);
+
+	p->command_id = SMPP_SUBMIT_SM;
+	osmo_strlcpy(p->source_addr, "882", sizeof(p->source_addr));
+	p->source_addr_ton = 1;
+	p->source_addr_npi = 1;
+	osmo_strlcpy(p->destination_addr, dst, sizeof(p->destination_addr));
+	p->dest_addr_ton = 1;
+	p->dest_addr_npi = 1;
+	p->esm_class = SMPP_ESM_UDHI;
+	p->protocol_id = 0x7F;
+	p->data_coding = 0xF6;
+	memcpy(p->ud, ud->data, ud->len);
+	p->ud_len = ud->len;
+	CU_ASSERT_EQUAL(smpp_link_request(t->link, p, esme_submit_resp, t), 0);
+	t->submitted++;
+	talloc_free(p);
+}
+
+static void wake_cb(void *data)
+{
+	osmo_timer_schedule(data, 0, 20000);
+}
+
+/* run the loop until cond or 5 s */
+#define RUN_UNTIL(cond) do { \
+		struct osmo_timer_list wake = { 0 }; \
+		struct timespec t0, t1; \
+		osmo_timer_setup(&wake, wake_cb, &wake); \
+		osmo_timer_schedule(&wake, 0, 20000); \
+		clock_gettime(CLOCK_MONOTONIC, &t0); \
+		do { \
+			osmo_select_main_ctx(0); \
+			clock_gettime(CLOCK_MONOTONIC, &t1); \
+		} while (!(cond) && t1.tv_sec - t0.tv_sec < 5); \
+		osmo_timer_del(&wake); \
+	} while (0)
+
+static int smpp_init(void)
+{
+	if (!g_log_ctx) {
+		g_log_ctx = talloc_named_const(NULL, 0, "fleet test logging");
+		osmo_init_logging2(g_log_ctx, &sgp02_log_info);
+	}
+	log_set_category_filter(osmo_stderr_target, DFLEET, 1, LOGL_ERROR);
+	log_set_category_filter(osmo_stderr_target, DSMPP, 1, LOGL_ERROR);
+	osmo_gettimeofday_override = false;
+	return 0;
+}
+
+static void test_smpp_end_to_end(void)
+{
+	struct fleet_devices_cfg cfg;
+	struct fleet_mo_sink sink = { fleet_devices_smsc_mo, NULL };
+	struct smsc_ops sops = { .mt = fleet_devices_smsc_mt };
+	struct smsc_cfg scfg = { .addr = "127.0.0.1", .port = 0, .system_id = "smsr", .password = "pw" };
+	struct esme_test *t = talloc_zero(g_test_ctx, struct esme_test);
+	struct fleet_devices *f;
+	struct smsc *smsc;
+	struct ftc_card *c;
+	struct ota_sms_ud *parts = NULL;
+	struct gp_notification n;
+	struct gp_capdu a;
+	int np;
+
+	fleet_devices_cfg_default(&cfg);
+	cfg.num = 5;
+	f = fleet_devices_alloc(g_test_ctx, &cfg, &sink);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	smsc = smsc_alloc(g_test_ctx, &scfg, &sops, f);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(smsc);
+	sink.priv = smsc;
+	CU_ASSERT_EQUAL(fleet_devices_set_sink(f, &sink), 0);
+	t->link = smpp_link_connect(t, "127.0.0.1", smsc_port(smsc), &esme_ops, t, "test-esme");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t->link);
+	RUN_UNTIL(t->bound || t->closed);
+	CU_ASSERT_FATAL(t->bound);
+
+	/* EnableProfile of device 2 over SMPP: PoR and notification come back as deliver_sm */
+	c = smsr_view(&cfg.eum, 2);
+	CU_ASSERT_EQUAL(gp_apdu_enable_profile(&a, c->perso.prof[1].aid, 16), 0);
+	np = ftc_build(c, &a, 1, &parts);
+	CU_ASSERT_EQUAL_FATAL(np, 1);
+	esme_submit(t, "491500000002", &parts[0]);
+	RUN_UNTIL(t->num_rx >= 2 || t->closed);
+	CU_ASSERT_EQUAL(t->submit_ok, 1);
+	CU_ASSERT_EQUAL_FATAL(t->num_rx, 2);
+	CU_ASSERT_STRING_EQUAL(t->rx[0].src, "491500000002");
+	CU_ASSERT_STRING_EQUAL(t->rx[0].dst, "882");
+	c->mo = talloc_zero(c, struct fleet_mo);
+	c->mo[0].kind = FLEET_MO_POR;
+	c->mo[0].ud = t->rx[0].ud;
+	c->num_mo = 1;
+	CU_ASSERT_EQUAL(ftc_decode_por(c, 0), 0);
+	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
+	CU_ASSERT_STRING_EQUAL(t->rx[1].src, "491510000002");
+	c->notif[0] = t->rx[1].ud;
+	c->num_notif = 1;
+	CU_ASSERT_EQUAL_FATAL(ftc_notif(c, 0, &n), 0);
+	CU_ASSERT_EQUAL(n.type, GP_NOTIF_PROFILE_CHANGE_OK);
+	/* the confirmation goes to the operational MSISDN */
+	CU_ASSERT_EQUAL(gp_apdu_notification_confirm(&a, n.seq), 0);
+	talloc_free(parts);
+	np = ftc_build(c, &a, 1, &parts);
+	esme_submit(t, "491510000002", &parts[0]);
+	RUN_UNTIL(t->num_rx >= 3 || t->closed);
+	CU_ASSERT_EQUAL_FATAL(t->num_rx, 3);
+	c->mo[0].ud = t->rx[2].ud;
+	CU_ASSERT_EQUAL(ftc_decode_por(c, 0), 0);
+	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
+	CU_ASSERT_EQUAL(fleet_devices_notif_pending(f), 0);
+	/* an unknown number is refused at submit time */
+	esme_submit(t, "491500000099", &parts[0]);
+	RUN_UNTIL(t->submitted == 3 && smpp_link_outstanding(t->link) == 0);
+	CU_ASSERT_EQUAL(t->submit_ok, 2);
+	CU_ASSERT_EQUAL(fleet_devices_stats(f)->mt_unknown, 1);
+	talloc_free(parts);
+
+	talloc_free(t);
+	talloc_free(smsc);
+	talloc_free(f);
+}
+
+static const struct test_case smpp_cases[] = {
+	TEST_CASE(test_smpp_end_to_end),
+	TEST_END
+};
+
 static const struct test_suite suites[] = {
 	{ "euicc", NULL, NULL, euicc_cases },
 	{ "devices", devices_init, devices_cleanup, device_cases },
+	{ "smpp", smpp_init, NULL, smpp_cases },
 	{ NULL }
 };
 

@@ -60,6 +60,7 @@ struct fleet_devices_cfg {
 struct fleet_devices_stats {
 	unsigned long mt_rx;		/*!< MT messages offered by the SMSC */
 	unsigned long mt_unknown;	/*!< MT for an MSISDN no device answers to */
+	unsigned long mt_text;		/*!< MT without UDHI (for the device's user, not the card) */
 	unsigned long mt_offline;	/*!< MT refused because the device was offline */
 	unsigned long mt_dropped;
 	unsigned long mt_duplicated;
@@ -93,6 +94,9 @@ struct fleet_devices *fleet_devices_alloc(void *ctx, const struct fleet_devices_
  *  MSISDN, -EAGAIN if the device is offline, -EINVAL, -ENOMEM. */
 int fleet_devices_mt(struct fleet_devices *f, const char *src, const char *dst, const uint8_t *ud, size_t len);
 
+/*! Replace the MO sink (e.g. once the SMSC exists). \returns 0 or -EINVAL. */
+int fleet_devices_set_sink(struct fleet_devices *f, const struct fleet_mo_sink *sink);
+
 /*! Find the device answering to \a msisdn. \returns its index or -ENOENT. */
 int fleet_devices_lookup(struct fleet_devices *f, const char *msisdn);
 
@@ -118,3 +122,18 @@ unsigned int fleet_devices_in_flight(const struct fleet_devices *f);
 unsigned int fleet_devices_notif_pending(const struct fleet_devices *f);
 /*! \returns the configuration in use. */
 const struct fleet_devices_cfg *fleet_devices_cfg(const struct fleet_devices *f);
+
+/*
+ * Glue to the fleet's SMSC (smsc.h), shared by sgp02-fleet and the tests
+ */
+struct smsc;
+struct smsc_mt;
+
+/*! smsc_ops.mt callback; \a data is the struct fleet_devices. An MT without UDHI is a text message for the
+ *  device, not the card: delivered and otherwise ignored. \returns SMSC_MT_DELIVERED (also when a fault drops
+ *  the message), SMSC_MT_UNDELIVERABLE (device offline), SMPP ESME_RINVDSTADR (no such MSISDN),
+ *  ESME_RINVMSGLEN / ESME_RSYSERR. */
+int fleet_devices_smsc_mt(struct smsc *s, const struct smsc_mt *mt, void *data);
+/*! fleet_mo_sink.submit for the SMSC; \a priv is the struct smsc. Sends the MO as deliver_sm with source
+ *  TON/NPI international/E.164, PID 7F, DCS F6, UDHI. \returns smsc_deliver_mo()'s result. */
+int fleet_devices_smsc_mo(void *priv, const char *src, const char *dst, const uint8_t *ud, size_t len);
