@@ -832,6 +832,138 @@ static void test_long_por_is_concatenated(void)
 	}
 }
 
+
+static void test_indefinite_script_and_fallback(void)
+{
+	struct ftc_card *c = ftc_card_new(g_test_ctx, 13);
+	struct ota_rapdu_apdu ap[2];
+	struct ota_sms_ud *parts = NULL;
+	struct gp_capdu a[2];
+	uint8_t *script, pkt[512];
+	size_t slen;
+	int len, np, i;
+
+	/* SetFallBackAttribute on the operational profile, then GET STATUS, in an AE 80 ... 00 00 script */
+	CU_ASSERT_EQUAL(gp_apdu_set_fallback(&a[0], c->perso.prof[1].aid, 16), 0);
+	CU_ASSERT_EQUAL(gp_apdu_get_status(&a[1], NULL, 0, true, 0x02), 0);
+	for (i = 0; i < 2; i++) {
+		ap[i].data = a[i].buf;
+		ap[i].len = a[i].len;
+	}
+	CU_ASSERT_FATAL(ota_rapdu_cmd_build_apdus(c, ap, 2, OTA_RAPDU_FMT_INDEFINITE, OTA_RAPDU_CHAIN_NONE, &script,
+						  &slen) == 0);
+	CU_ASSERT_EQUAL(script[0], 0xAE);
+	c->cntr++;
+	ota_scp80_cntr_put(c->cntr_bytes, c->cntr);
+	len = ota_scp80_cmd_build(&c->ks, c->spi, (const uint8_t *)"\x00\x00\x01", c->cntr_bytes, script, slen, pkt,
+				  sizeof(pkt));
+	CU_ASSERT_FATAL(len > 0);
+	np = ota_sms_split(c, OTA_SMS_IEI_CPI, pkt, len, 0, false, &parts);
+	CU_ASSERT_FATAL(np > 0);
+	for (i = 0; i < np; i++)
+		CU_ASSERT_EQUAL(ftc_feed_raw(c, parts[i].data, parts[i].len, 1000), 0);
+	CU_ASSERT_EQUAL_FATAL(ftc_decode_por(c, 0), 0);
+	/* the answer uses the same (indefinite) form */
+	CU_ASSERT_EQUAL(c->resp->format, OTA_RAPDU_FMT_INDEFINITE);
+	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
+	CU_ASSERT_EQUAL(ftc_sw(c, 1, NULL, NULL), 0x9000);
+	CU_ASSERT_TRUE(fleet_euicc_profile_by_aid(c->e, c->perso.prof[1].aid)->fallback);
+	CU_ASSERT_FALSE(fleet_euicc_profile_by_aid(c->e, c->perso.prof[0].aid)->fallback);
+	/* now the bootstrap profile (enabled, no longer fall-back) can be disabled: the operational one comes up */
+	CU_ASSERT_EQUAL(gp_apdu_disable_profile(&a[0], c->perso.prof[0].aid, 16), 0);
+	CU_ASSERT_FATAL(ftc_run(c, a, 1, 2000) == 0);
+	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
+	CU_ASSERT_EQUAL(fleet_euicc_enabled(c->e)->aid[14], 0x11);
+	talloc_free(parts);
+	talloc_free(script);
+}
+
+static void test_other_tar(void)
+{
+	struct ftc_card *c = ftc_card_new(g_test_ctx, 14);
+	struct ota_rapdu_apdu ap;
+	struct ota_sms_ud *parts = NULL;
+	struct gp_capdu a;
+	uint8_t *script, pkt[256];
+	size_t slen;
+	int len;
+
+	/* an authentic packet for the ISD-P TAR 000010: the fleet does not run ES8 (SCP03t), PoR "TAR unknown" */
+	CU_ASSERT_EQUAL(gp_apdu_get_data(&a, 0xFF21, NULL, 0), 0);
+	ap.data = a.buf;
+	ap.len = a.len;
+	CU_ASSERT_FATAL(ota_rapdu_cmd_build_apdus(c, &ap, 1, OTA_RAPDU_FMT_DEFINITE, OTA_RAPDU_CHAIN_NONE, &script,
+						  &slen) == 0);
+	c->cntr++;
+	ota_scp80_cntr_put(c->cntr_bytes, c->cntr);
+	len = ota_scp80_cmd_build(&c->ks, c->spi, (const uint8_t *)"\x00\x00\x10", c->cntr_bytes, script, slen, pkt,
+				  sizeof(pkt));
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL_FATAL(ota_sms_split(c, OTA_SMS_IEI_CPI, pkt, len, 0, false, &parts), 1);
+	CU_ASSERT_EQUAL(ftc_feed_raw(c, parts[0].data, parts[0].len, 1000), 0);
+	CU_ASSERT_EQUAL_FATAL(c->num_mo, 1);
+	CU_ASSERT_EQUAL(ftc_decode_por(c, 0), -ENOENT);
+	CU_ASSERT_EQUAL(c->por.status, OTA_SCP80_POR_TAR_UNKNOWN);
+	CU_ASSERT_EQUAL(fleet_euicc_stats(c->e)->tar_unknown, 1);
+	talloc_free(parts);
+	talloc_free(script);
+}
+
+/* Garbage, truncations and bit flips of a valid packet: never a crash, never an execution, never a PoR
+ * (except a flip that leaves the packet authentic, which cannot happen with a CC). */
+static void test_garbage_input(void)
+{
+	struct ftc_card *c = ftc_card_new(g_test_ctx, 15);
+	const struct fleet_euicc_stats *s = fleet_euicc_stats(c->e);
+	struct ota_sms_ud *parts = NULL, good;
+	struct gp_capdu a;
+	uint8_t buf[160];
+	uint64_t x = 12345;
+	unsigned int i, j;
+
+	CU_ASSERT_EQUAL(gp_apdu_enable_profile(&a, c->perso.prof[1].aid, 16), 0);
+	CU_ASSERT_EQUAL_FATAL(ftc_build(c, &a, 1, &parts), 1);
+	good = parts[0];
+	talloc_free(parts);
+	for (i = 0; i < good.len; i++) {
+		/* truncated */
+		CU_ASSERT_EQUAL(ftc_feed_raw(c, good.data, i, 1000), 0);
+		/* one bit flipped after the UDH */
+		if (i >= 3) {
+			memcpy(buf, good.data, good.len);
+			buf[i] ^= 1 << (i % 8);
+			CU_ASSERT_EQUAL(ftc_feed_raw(c, buf, good.len, 1000), 0);
+		}
+	}
+	for (i = 0; i < 2000; i++) {
+		size_t len;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		len = x % 141;
+		for (j = 0; j < len; j++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[j] = x;
+		}
+		/* half of them look like OTA: UDH 02 70 00 */
+		if (i % 2 && len >= 3)
+			memcpy(buf, "\x02\x70\x00", 3);
+		CU_ASSERT_EQUAL(ftc_feed_raw(c, buf, len, 1000 + i), 0);
+	}
+	/* too long for an SMS */
+	CU_ASSERT_EQUAL(ftc_feed_raw(c, buf, 141, 5000), 0);
+	CU_ASSERT_EQUAL(s->scripts, 0);
+	CU_ASSERT_EQUAL(c->num_mo, 0);
+	CU_ASSERT_EQUAL(fleet_euicc_cntr(c->e), 0);
+	/* and the good packet still works afterwards */
+	CU_ASSERT_EQUAL(ftc_feed_raw(c, good.data, good.len, 6000), 0);
+	CU_ASSERT_EQUAL(ftc_decode_por(c, 0), 0);
+	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
+}
+
 static const struct test_case euicc_cases[] = {
 	TEST_CASE(test_perso_deterministic),
 	TEST_CASE(test_eis_xml),
@@ -847,6 +979,9 @@ static const struct test_case euicc_cases[] = {
 	TEST_CASE(test_replay_not_executed),
 	TEST_CASE(test_concatenated_three_parts),
 	TEST_CASE(test_long_por_is_concatenated),
+	TEST_CASE(test_indefinite_script_and_fallback),
+	TEST_CASE(test_other_tar),
+	TEST_CASE(test_garbage_input),
 	TEST_END
 };
 
