@@ -518,7 +518,7 @@ static char *signer_subject(void *ctx, xmlSecKeyPtr key, const struct trusted_de
 
 int ws_xmldsig_verify_eis(struct ws_xmldsig_trust *t, xmlNodePtr eis, void *ctx, char **signer, char **err)
 {
-	xmlNodePtr si, sig, wsig;
+	xmlNodePtr si = NULL, sig = NULL, wsig;
 	xmlDocPtr wd = NULL;
 	xmlSecDSigCtxPtr dc = NULL;
 	const struct trusted_der *leaf;
@@ -599,8 +599,22 @@ int ws_xmldsig_verify_eis(struct ws_xmldsig_trust *t, xmlNodePtr eis, void *ctx,
 out:
 	if (rc && err && why)
 		*err = talloc_strdup(ctx, why);
-	if (rc)
-		LOGP(DWS, LOGL_INFO, "EIS signature refused: %s\n", why ? why : strerror(-rc));
+	if (rc) {
+		/* the EID is not authenticated here, but it tells the operator which registration failed */
+		xmlChar *eid = NULL;
+		xmlNodePtr en = si ? first_elem(si->children) : NULL;
+
+		if (en && xmlStrEqual(en->name, BAD_CAST "Eid"))
+			eid = xmlNodeGetContent(en);
+		/* echo it only if it looks like one (no control characters into the log) */
+		if (eid && (xmlStrlen(eid) > 32 || strspn((char *)eid, "0123456789ABCDEFabcdef") != (size_t)xmlStrlen(eid))) {
+			xmlFree(eid);
+			eid = NULL;
+		}
+		LOGP(DWS, LOGL_INFO, "EID %.32s: EIS signature refused: %s\n", eid ? (const char *)eid : "?",
+		     why ? why : strerror(-rc));
+		xmlFree(eid);
+	}
 	if (dc)
 		xmlSecDSigCtxDestroy(dc);
 	if (wd)

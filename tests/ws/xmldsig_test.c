@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 #include <openssl/evp.h>
@@ -601,6 +602,9 @@ static void test_init_refcount(void)
 	unsigned int l;
 
 	CU_ASSERT_EQUAL(ws_xmldsig_init(), 0);
+	/* xmlsec must not switch libxml2 to entity substitution or external DTD loading for everyone */
+	CU_ASSERT_EQUAL(xmlSubstituteEntitiesDefaultValue, 0);
+	CU_ASSERT_EQUAL(xmlLoadExtDtdDefaultValue, 0);
 	ws_xmldsig_shutdown();
 	m = EVP_MD_CTX_new();
 	CU_ASSERT_EQUAL(EVP_DigestInit_ex(m, EVP_sha256(), NULL), 1);
