@@ -607,7 +607,8 @@ out:
 		if (en && xmlStrEqual(en->name, BAD_CAST "Eid"))
 			eid = xmlNodeGetContent(en);
 		/* echo it only if it looks like one (no control characters into the log) */
-		if (eid && (xmlStrlen(eid) > 32 || strspn((char *)eid, "0123456789ABCDEFabcdef") != (size_t)xmlStrlen(eid))) {
+		if (eid && (xmlStrlen(eid) > 32 ||
+			    strspn((char *)eid, "0123456789ABCDEFabcdef") != (size_t)xmlStrlen(eid))) {
 			xmlFree(eid);
 			eid = NULL;
 		}
