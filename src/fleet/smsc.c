@@ -12,6 +12,8 @@
 
 #include <talloc.h>
 #include <osmocom/core/linuxlist.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/stats.h>
 #include <osmocom/core/tdef.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
@@ -27,6 +29,51 @@ struct osmo_tdef smsc_tdefs[] = {
 		  "to an ESME again" },
 	{}
 };
+
+enum smsc_ctr {
+	SMSC_CTR_BINDS,
+	SMSC_CTR_BIND_REFUSED,
+	SMSC_CTR_MT_RECEIVED,
+	SMSC_CTR_MT_ACCEPTED,
+	SMSC_CTR_THROTTLED,
+	SMSC_CTR_QUEUE_FULL,
+	SMSC_CTR_RECEIPTS,
+	SMSC_CTR_MO_QUEUED,
+	SMSC_CTR_DELIVERED,
+	SMSC_CTR_DELIVER_RETRIES,
+	SMSC_CTR_DROPPED,
+};
+
+static const struct rate_ctr_desc smsc_ctr_desc[] = {
+	[SMSC_CTR_BINDS] = { "smsc:binds", "Successful binds" },
+	[SMSC_CTR_BIND_REFUSED] = { "smsc:bind_refused", "Binds refused (system_id, password, already bound)" },
+	[SMSC_CTR_MT_RECEIVED] = { "smsc:mt_received", "submit_sm received" },
+	[SMSC_CTR_MT_ACCEPTED] = { "smsc:mt_accepted", "submit_sm accepted (ESME_ROK)" },
+	[SMSC_CTR_THROTTLED] = { "smsc:throttled", "submit_sm answered ESME_RTHROTTLED (rate limit)" },
+	[SMSC_CTR_QUEUE_FULL] = { "smsc:queue_full", "submit_sm answered ESME_RMSGQFUL (fault injection)" },
+	[SMSC_CTR_RECEIPTS] = { "smsc:receipts", "Delivery receipts queued" },
+	[SMSC_CTR_MO_QUEUED] = { "smsc:mo_queued", "MO messages queued for the ESMEs" },
+	[SMSC_CTR_DELIVERED] = { "smsc:delivered", "deliver_sm answered ESME_ROK (MO and receipts)" },
+	[SMSC_CTR_DELIVER_RETRIES] = { "smsc:deliver_retries", "deliver_sm offered again after a refusal or no answer" },
+	[SMSC_CTR_DROPPED] = { "smsc:dropped", "deliver_sm given up after all attempts" },
+};
+
+static const struct rate_ctr_group_desc smsc_ctrg_desc = {
+	.group_name_prefix = "smsc",
+	.group_description = "Simulated SMSC (SMPP server) of the fleet",
+	.class_id = OSMO_STATS_CLASS_GLOBAL,
+	.num_ctr = ARRAY_SIZE(smsc_ctr_desc),
+	.ctr_desc = smsc_ctr_desc,
+};
+
+static unsigned int g_smsc_idx;
+
+/* The plain struct serves smsc_get_stats(); the rate counters the VTY and the stats reporters. */
+#define SMSC_COUNT(s, field, idx) do { \
+		(s)->stats.field++; \
+		if ((s)->ctrs) \
+			rate_ctr_inc2((s)->ctrs, idx); \
+	} while (0)
 
 #define LOGS(sess, level, fmt, args...) \
 	LOGP(DFLEET, level, "smsc %s: " fmt, smpp_link_name((sess)->link), ## args)
@@ -65,6 +112,7 @@ struct smsc {
 	unsigned int inject_qfull;
 	uint64_t next_msg_id;
 	struct smsc_stats stats;
+	struct rate_ctr_group *ctrs;
 };
 
 static void smsc_pump(struct smsc *s);
@@ -97,17 +145,17 @@ static void deliver_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, in
 	struct smsc *s = o->s;
 
 	if (!err && resp->command_status == SMPP_ROK && resp->command_id != SMPP_GENERIC_NACK) {
-		s->stats.delivered++;
+		SMSC_COUNT(s, delivered, SMSC_CTR_DELIVERED);
 		out_done(o);
 	} else if (++o->attempts >= s->cfg.max_attempts) {
 		LOGP(DFLEET, LOGL_NOTICE, "smsc: deliver_sm from %s given up after %u attempts (%s)\n",
 		     o->pdu.source_addr, o->attempts, err ? strerror(-err) : smpp_status_name(resp->command_status));
-		s->stats.dropped++;
+		SMSC_COUNT(s, dropped, SMSC_CTR_DROPPED);
 		out_done(o);
 	} else {
 		unsigned long ms = osmo_tdef_get(smsc_tdefs, SMSC_T_MO_RETRY, OSMO_TDEF_MS, -1);
 
-		s->stats.deliver_retries++;
+		SMSC_COUNT(s, deliver_retries, SMSC_CTR_DELIVER_RETRIES);
 		o->not_before = now_ts();
 		o->not_before.tv_sec += ms / 1000;
 		o->not_before.tv_nsec += (ms % 1000) * 1000000L;
@@ -229,7 +277,7 @@ static void queue_receipt(struct smsc *s, const struct smpp_pdu *sub, const char
 	/* §5.3.2.35: 2 DELIVERED, 5 UNDELIVERABLE */
 	r->message_state = delivered ? 2 : 5;
 	if (queue_out(s, r) == 0)
-		s->stats.receipts++;
+		SMSC_COUNT(s, receipts, SMSC_CTR_RECEIPTS);
 	talloc_free(r);
 }
 
@@ -268,7 +316,7 @@ static void handle_bind(struct smsc_sess *sess, const struct smpp_pdu *pdu)
 	else if (strcmp(pdu->password, s->password))
 		st = SMPP_RINVPASWD;
 	if (st != SMPP_ROK) {
-		s->stats.bind_refused++;
+		SMSC_COUNT(s, bind_refused, SMSC_CTR_BIND_REFUSED);
 		LOGS(sess, LOGL_NOTICE, "bind as '%s' refused: %s\n", pdu->system_id, smpp_status_name(st));
 		smpp_link_respond(sess->link, pdu, st, NULL);
 		if (st != SMPP_RALYBND)
@@ -279,7 +327,7 @@ static void handle_bind(struct smsc_sess *sess, const struct smpp_pdu *pdu)
 	smpp_link_respond(sess->link, pdu, SMPP_ROK, &resp);
 	sess->bound = true;
 	osmo_strlcpy(sess->system_id, pdu->system_id, sizeof(sess->system_id));
-	s->stats.binds++;
+	SMSC_COUNT(s, binds, SMSC_CTR_BINDS);
 	LOGS(sess, LOGL_INFO, "bound as '%s'\n", sess->system_id);
 	smsc_pump(s);
 }
@@ -292,19 +340,19 @@ static void handle_submit(struct smsc_sess *sess, const struct smpp_pdu *pdu)
 	char id[17];
 	int rc;
 
-	s->stats.mt_received++;
+	SMSC_COUNT(s, mt_received, SMSC_CTR_MT_RECEIVED);
 	if (!sess->bound) {
 		smpp_link_respond(sess->link, pdu, SMPP_RINVBNDSTS, NULL);
 		return;
 	}
 	if (s->inject_qfull > 0) {
 		s->inject_qfull--;
-		s->stats.queue_full++;
+		SMSC_COUNT(s, queue_full, SMSC_CTR_QUEUE_FULL);
 		smpp_link_respond(sess->link, pdu, SMPP_RMSGQFUL, NULL);
 		return;
 	}
 	if (!rate_allows(s)) {
-		s->stats.throttled++;
+		SMSC_COUNT(s, throttled, SMSC_CTR_THROTTLED);
 		smpp_link_respond(sess->link, pdu, SMPP_RTHROTTLED, NULL);
 		return;
 	}
@@ -335,7 +383,7 @@ static void handle_submit(struct smsc_sess *sess, const struct smpp_pdu *pdu)
 		smpp_link_respond(sess->link, pdu, (uint32_t)rc, NULL);
 		return;
 	}
-	s->stats.mt_accepted++;
+	SMSC_COUNT(s, mt_accepted, SMSC_CTR_MT_ACCEPTED);
 	osmo_strlcpy(resp.message_id, id, sizeof(resp.message_id));
 	smpp_link_respond(sess->link, pdu, SMPP_ROK, &resp);
 	/* §5.2.17: bits 1..0 = 01 receipt on success and failure, 10 on failure only */
@@ -421,6 +469,10 @@ static int smsc_destructor(struct smsc *s)
 	llist_for_each_entry_safe(sess, tmp, &s->sessions, list)
 		talloc_free(sess);
 	TALLOC_FREE(s->listener);
+	if (s->ctrs) {
+		rate_ctr_group_free(s->ctrs);
+		s->ctrs = NULL;
+	}
 	return 0;
 }
 
@@ -452,6 +504,7 @@ struct smsc *smsc_alloc(void *ctx, const struct smsc_cfg *cfg, const struct smsc
 	INIT_LLIST_HEAD(&s->inflight);
 	osmo_timer_setup(&s->pump_timer, pump_timer_cb, s);
 	smsc_set_rate(s, cfg->rate, cfg->burst);
+	s->ctrs = rate_ctr_group_alloc(s, &smsc_ctrg_desc, g_smsc_idx++);
 	talloc_set_destructor(s, smsc_destructor);
 	s->listener = conn_listen(s, cfg->addr ? cfg->addr : "127.0.0.1", cfg->port, NULL, smsc_accept, s);
 	if (!s->listener) {
@@ -507,7 +560,7 @@ int smsc_deliver_mo(struct smsc *s, const struct smsc_mo *mo)
 	rc = queue_out(s, p);
 	talloc_free(p);
 	if (rc == 0)
-		s->stats.mo_queued++;
+		SMSC_COUNT(s, mo_queued, SMSC_CTR_MO_QUEUED);
 	return rc;
 }
 

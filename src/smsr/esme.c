@@ -12,6 +12,8 @@
 
 #include <talloc.h>
 #include <osmocom/core/linuxlist.h>
+#include <osmocom/core/rate_ctr.h>
+#include <osmocom/core/stats.h>
 #include <osmocom/core/tdef.h>
 #include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
@@ -33,6 +35,49 @@ struct osmo_tdef esme_tdefs[] = {
 	  .desc = "ESME: longest resubmission delay of one message" },
 	{}
 };
+
+enum esme_ctr {
+	ESME_CTR_SUBMITTED,
+	ESME_CTR_ACCEPTED,
+	ESME_CTR_THROTTLED,
+	ESME_CTR_QUEUE_FULL,
+	ESME_CTR_RESUBMITTED,
+	ESME_CTR_FAILED,
+	ESME_CTR_RECEIVED,
+	ESME_CTR_RECEIPTS,
+	ESME_CTR_BINDS,
+	ESME_CTR_BIND_FAILURES,
+};
+
+static const struct rate_ctr_desc esme_ctr_desc[] = {
+	[ESME_CTR_SUBMITTED] = { "esme:submitted", "submit_sm sent, resubmissions included" },
+	[ESME_CTR_ACCEPTED] = { "esme:accepted", "submit_sm answered ESME_ROK" },
+	[ESME_CTR_THROTTLED] = { "esme:throttled", "submit_sm answered ESME_RTHROTTLED" },
+	[ESME_CTR_QUEUE_FULL] = { "esme:queue_full", "submit_sm answered ESME_RMSGQFUL" },
+	[ESME_CTR_RESUBMITTED] = { "esme:resubmitted", "Messages put back into the queue for another attempt" },
+	[ESME_CTR_FAILED] = { "esme:failed", "Messages given up, reported to the caller as failed" },
+	[ESME_CTR_RECEIVED] = { "esme:mo_received", "MO deliver_sm received" },
+	[ESME_CTR_RECEIPTS] = { "esme:receipts", "Delivery receipts received" },
+	[ESME_CTR_BINDS] = { "esme:binds", "Successful bind_transceiver" },
+	[ESME_CTR_BIND_FAILURES] = { "esme:bind_failures", "Refused binds and failed connects" },
+};
+
+static const struct rate_ctr_group_desc esme_ctrg_desc = {
+	.group_name_prefix = "esme",
+	.group_description = "SMPP ESME of the SM-SR (ES5 over SMS)",
+	.class_id = OSMO_STATS_CLASS_GLOBAL,
+	.num_ctr = ARRAY_SIZE(esme_ctr_desc),
+	.ctr_desc = esme_ctr_desc,
+};
+
+static unsigned int g_esme_idx;
+
+/* The plain struct serves esme_get_stats(); the rate counters the VTY and the stats reporters. */
+#define ESME_COUNT(e, field, idx) do { \
+		(e)->stats.field++; \
+		if ((e)->ctrs) \
+			rate_ctr_inc2((e)->ctrs, idx); \
+	} while (0)
 
 #define LOGB(b, level, fmt, args...) LOGP(DSMPP, level, "esme bind %s: " fmt, (b)->name, ## args)
 
@@ -96,7 +141,9 @@ struct esme {
 	struct llist_head inflight;
 	struct osmo_timer_list pump_timer;
 	bool started;
+	bool stopping;
 	struct esme_stats stats;
+	struct rate_ctr_group *ctrs;
 };
 
 static void esme_pump(struct esme *e);
@@ -148,7 +195,7 @@ static void sm_finish(struct esme_sm *sm, int err, uint32_t status, const char *
 
 	llist_del(&sm->list);
 	if (err)
-		e->stats.failed++;
+		ESME_COUNT(e, failed, ESME_CTR_FAILED);
 	if (e->ops && e->ops->submit_result)
 		e->ops->submit_result(e, sm->data, err, status, message_id);
 	talloc_free(sm);
@@ -164,7 +211,7 @@ static void sm_requeue(struct esme_sm *sm, unsigned long delay_ms)
 	sm->not_before = ts_add_ms(now_ts(), delay_ms);
 	llist_add(&sm->list, &e->queue);
 	e->queued++;
-	e->stats.resubmitted++;
+	ESME_COUNT(e, resubmitted, ESME_CTR_RESUBMITTED);
 }
 
 static void submit_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int err, void *data)
@@ -192,7 +239,7 @@ static void submit_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int
 	}
 	st = resp->command_status;
 	if (st == SMPP_ROK && resp->command_id == (SMPP_SUBMIT_SM | SMPP_RESP_BIT)) {
-		e->stats.accepted++;
+		ESME_COUNT(e, accepted, ESME_CTR_ACCEPTED);
 		LOGB(b, LOGL_DEBUG, "submit_sm to %s accepted, message_id %s\n", sm->dest_addr, resp->message_id);
 		sm_finish(sm, 0, 0, resp->message_id);
 		goto out;
@@ -201,9 +248,9 @@ static void submit_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int
 		unsigned long d;
 
 		if (st == SMPP_RTHROTTLED)
-			e->stats.throttled++;
+			ESME_COUNT(e, throttled, ESME_CTR_THROTTLED);
 		else
-			e->stats.queue_full++;
+			ESME_COUNT(e, queue_full, ESME_CTR_QUEUE_FULL);
 		if (sm->retries >= e->cfg.max_retries) {
 			LOGB(b, LOGL_NOTICE, "submit_sm to %s: %s after %u retries, giving up\n", sm->dest_addr,
 			     smpp_status_name(st), sm->retries);
@@ -293,7 +340,7 @@ static void esme_pump(struct esme *e)
 	unsigned int nbinds = 0, i;
 
 	osmo_timer_del(&e->pump_timer);
-	if (!e->started || llist_empty(&e->queue) || llist_empty(&e->binds))
+	if (!e->started || e->stopping || llist_empty(&e->queue) || llist_empty(&e->binds))
 		return;
 	llist_for_each_entry(b, &e->binds, list)
 		nbinds++;
@@ -337,7 +384,7 @@ static void esme_pump(struct esme *e)
 				pick->bind = b;
 				rc = bind_send(b, pick);
 				if (rc == 0) {
-					e->stats.submitted++;
+					ESME_COUNT(e, submitted, ESME_CTR_SUBMITTED);
 					b->sent++;
 					if (b->rate)
 						b->tokens -= 1.0;
@@ -390,7 +437,7 @@ static void bind_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int e
 	struct esme *e = b->e;
 
 	if (err < 0 || resp->command_status != SMPP_ROK || resp->command_id == SMPP_GENERIC_NACK) {
-		e->stats.bind_failures++;
+		ESME_COUNT(e, bind_failures, ESME_CTR_BIND_FAILURES);
 		b->state = BIND_DOWN;
 		if (err == 0)
 			b->last_refusal = resp->command_status ? resp->command_status : SMPP_RBINDFAIL;
@@ -405,7 +452,7 @@ static void bind_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int e
 	b->last_refusal = 0;
 	b->tokens = OSMO_MIN(b->burst, 1.0);
 	b->refilled = now_ts();
-	e->stats.binds++;
+	ESME_COUNT(e, binds, ESME_CTR_BINDS);
 	LOGB(b, LOGL_NOTICE, "bound to '%s' as '%s'\n", resp->system_id, b->bind_req.system_id);
 	smpp_link_keepalive(l, true);
 	esme_pump(e);
@@ -447,7 +494,7 @@ static void bind_deliver(struct esme_bind *b, const struct smpp_pdu *pdu)
 		/* §5.3.2.35 message_state 2 = DELIVERED */
 		if (!stat[0] && pdu->message_state)
 			osmo_strlcpy(stat, pdu->message_state == 2 ? "DELIVRD" : "UNDELIV", sizeof(stat));
-		e->stats.receipts++;
+		ESME_COUNT(e, receipts, ESME_CTR_RECEIPTS);
 		LOGB(b, LOGL_DEBUG, "receipt for %s from %s: %s\n", id, pdu->source_addr, stat);
 		r = (struct esme_receipt){
 			.message_id = id,
@@ -473,7 +520,7 @@ static void bind_deliver(struct esme_bind *b, const struct smpp_pdu *pdu)
 			.ud_len = pdu->ud_len,
 		};
 
-		e->stats.received++;
+		ESME_COUNT(e, received, ESME_CTR_RECEIVED);
 		LOGB(b, LOGL_DEBUG, "MO from %s, %zu octets\n", pdu->source_addr, pdu->ud_len);
 		status = (e->ops && e->ops->mo) ? e->ops->mo(e, &mo, e->data) : SMPP_RX_T_APPN;
 	}
@@ -501,9 +548,13 @@ static void bind_link_closed(struct smpp_link *l, enum smpp_link_end why)
 
 	LOGB(b, b->state == BIND_BOUND ? LOGL_NOTICE : LOGL_INFO, "link down (%s)\n", smpp_link_end_name(why));
 	if (b->state == BIND_CONNECTING || b->state == BIND_BINDING)
-		b->e->stats.bind_failures++;
+		ESME_COUNT(b->e, bind_failures, ESME_CTR_BIND_FAILURES);
 	b->link = NULL;
 	talloc_free(l);
+	if (b->e->stopping) {
+		b->state = BIND_DOWN;
+		return;
+	}
 	bind_schedule_reconnect(b);
 	/* its in-flight messages are back in the queue: another bind may take them */
 	esme_pump(b->e);
@@ -523,7 +574,7 @@ static void bind_connect(struct esme_bind *b)
 	b->link = smpp_link_connect(b, b->host, b->port, &bind_link_ops, b, name);
 	talloc_free(name);
 	if (!b->link) {
-		b->e->stats.bind_failures++;
+		ESME_COUNT(b->e, bind_failures, ESME_CTR_BIND_FAILURES);
 		bind_schedule_reconnect(b);
 		return;
 	}
@@ -560,6 +611,10 @@ static int esme_destructor(struct esme *e)
 	struct esme_bind *b;
 
 	osmo_timer_del(&e->pump_timer);
+	if (e->ctrs) {
+		rate_ctr_group_free(e->ctrs);
+		e->ctrs = NULL;
+	}
 	/* no callbacks from here on: the links go before the messages they point at */
 	llist_for_each_entry(b, &e->binds, list) {
 		osmo_timer_del(&b->reconnect_timer);
@@ -583,6 +638,8 @@ struct esme *esme_alloc(void *ctx, const struct esme_cfg *cfg, const struct esme
 	INIT_LLIST_HEAD(&e->queue);
 	INIT_LLIST_HEAD(&e->inflight);
 	osmo_timer_setup(&e->pump_timer, pump_timer_cb, e);
+	/* counters are a convenience: the ESME works without them */
+	e->ctrs = rate_ctr_group_alloc(e, &esme_ctrg_desc, g_esme_idx++);
 	talloc_set_destructor(e, esme_destructor);
 	return e;
 }
@@ -617,7 +674,7 @@ int esme_add_bind(struct esme *e, const struct esme_bind_cfg *bc)
 	osmo_timer_setup(&b->reconnect_timer, reconnect_timer_cb, b);
 	talloc_set_destructor(b, bind_destructor);
 	llist_add_tail(&b->list, &e->binds);
-	if (e->started)
+	if (e->started && !e->stopping)
 		bind_connect(b);
 	return 0;
 }
@@ -631,6 +688,35 @@ void esme_start(struct esme *e)
 	e->started = true;
 	llist_for_each_entry(b, &e->binds, list)
 		bind_connect(b);
+}
+
+void esme_stop(struct esme *e)
+{
+	struct esme_bind *b;
+
+	e->stopping = true;
+	osmo_timer_del(&e->pump_timer);
+	llist_for_each_entry(b, &e->binds, list) {
+		osmo_timer_del(&b->reconnect_timer);
+		if (!b->link)
+			continue;
+		if (b->state == BIND_BOUND) {
+			LOGB(b, LOGL_NOTICE, "unbinding\n");
+			smpp_link_unbind(b->link);
+		} else {
+			smpp_link_close(b->link);
+		}
+	}
+}
+
+unsigned int esme_link_count(const struct esme *e)
+{
+	const struct esme_bind *b;
+	unsigned int n = 0;
+
+	llist_for_each_entry(b, &e->binds, list)
+		n += b->link != NULL;
+	return n;
 }
 
 int esme_submit(struct esme *e, const struct esme_msg *msg, void *msg_data)

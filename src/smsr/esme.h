@@ -125,6 +125,11 @@ struct esme *esme_alloc(void *ctx, const struct esme_cfg *cfg, const struct esme
 int esme_add_bind(struct esme *e, const struct esme_bind_cfg *bc);
 /*! Connect every bind. */
 void esme_start(struct esme *e);
+/*! Shut down gracefully: unbind every bind (SMPP 3.4 §4.2) and stop reconnecting. Queued messages
+ *  stay queued (no callbacks); free the ESME once esme_link_count() is 0 (or at any time). */
+void esme_stop(struct esme *e);
+/*! Binds that still have a connection (connecting, binding, bound or unbinding). */
+unsigned int esme_link_count(const struct esme *e);
 /*! Queue a message; \a msg is copied. \returns 0 (submit_result follows exactly once), -EINVAL,
  *  -EMSGSIZE, -ENOSPC (queue full). */
 int esme_submit(struct esme *e, const struct esme_msg *msg, void *msg_data);

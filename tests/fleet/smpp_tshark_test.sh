@@ -73,7 +73,8 @@ TS="tshark -n -r $TMP/smpp.pcapng -d tcp.port==$PORT,smpp"
 $TS -T fields -e smpp.command_id 2>/dev/null | tr ',' '\n' | grep . | sort | uniq -c >"$TMP/ids"
 echo "     SMPP PDUs seen (count command_id):"
 sed 's/^/      /' "$TMP/ids"
-for id in 0x00000009 0x80000009 0x00000004 0x80000004 0x00000005 0x80000005 0x00000015 0x80000015; do
+for id in 0x00000009 0x80000009 0x00000004 0x80000004 0x00000005 0x80000005 0x00000015 0x80000015 \
+	0x00000006 0x80000006; do
 	if grep -q " $id\$" "$TMP/ids"; then
 		ok "tshark decodes command_id $id"
 	else

@@ -92,6 +92,7 @@ struct world {
 	size_t mo_ud_len;
 	uint8_t mo_pid, mo_dcs;
 	bool mo_udhi;
+	unsigned int mo_refuse;		/*!< answer this many MO with ESME_RX_T_APPN first */
 };
 
 static int dev_mt(struct smsc *s, const struct smsc_mt *mt, void *data)
@@ -153,6 +154,10 @@ static uint32_t sr_mo(struct esme *e, const struct esme_mo *mo, void *data)
 	struct world *w = data;
 
 	w->mo++;
+	if (w->mo_refuse > 0) {
+		w->mo_refuse--;
+		return SMPP_RX_T_APPN;
+	}
 	osmo_strlcpy(w->mo_src, mo->source_addr, sizeof(w->mo_src));
 	w->mo_ud_len = OSMO_MIN(mo->ud_len, sizeof(w->mo_ud));
 	memcpy(w->mo_ud, mo->ud, w->mo_ud_len);
@@ -609,6 +614,60 @@ static void test_two_binds_share(void)
 	world_free(w);
 }
 
+static void test_mo_refused_is_retried(void)
+{
+	struct world *w = world_new();
+	static const uint8_t ud[] = { 0x02, 0x71, 0x00, 0x01, 0x02 };
+	struct smsc_mo mo = {
+		.source_addr = "491700000043",
+		.udhi = true,
+		.protocol_id = 0x7F,
+		.data_coding = 0xF6,
+		.ud = ud,
+		.ud_len = sizeof(ud),
+	};
+
+	start_smsc(w, 0, 0);
+	start_esme(w, "pw123", 1, 10, 0, 5);
+	RUN_UNTIL(esme_bound_count(w->esme) == 1, 2000);
+	w->mo_refuse = 2;
+	CU_ASSERT_EQUAL(smsc_deliver_mo(w->smsc, &mo), 0);
+	RUN_UNTIL(smsc_get_stats(w->smsc)->delivered == 1, 2000);
+	CU_ASSERT_EQUAL(w->mo, 3);
+	CU_ASSERT_EQUAL(smsc_get_stats(w->smsc)->deliver_retries, 2);
+	CU_ASSERT_EQUAL(smsc_get_stats(w->smsc)->dropped, 0);
+	CU_ASSERT_EQUAL(smsc_pending(w->smsc), 0);
+	CU_ASSERT_STRING_EQUAL(w->mo_src, "491700000043");
+	/* bad MO input is refused up front */
+	mo.ud_len = SMPP_UD_MAX + 1;
+	CU_ASSERT_EQUAL(smsc_deliver_mo(w->smsc, &mo), -EMSGSIZE);
+	mo.ud_len = 1;
+	mo.source_addr = "123456789012345678901";
+	CU_ASSERT_EQUAL(smsc_deliver_mo(w->smsc, &mo), -EINVAL);
+	world_free(w);
+}
+
+static void test_stop_unbinds(void)
+{
+	struct world *w = world_new();
+
+	start_smsc(w, 0, 0);
+	start_esme(w, "pw123", 2, 10, 0, 5);
+	RUN_UNTIL(esme_bound_count(w->esme) == 2, 2000);
+	esme_stop(w->esme);
+	RUN_UNTIL(esme_link_count(w->esme) == 0 && smsc_bound_count(w->smsc) == 0, 2000);
+	CU_ASSERT_EQUAL(esme_link_count(w->esme), 0);
+	CU_ASSERT_EQUAL(smsc_bound_count(w->smsc), 0);
+	/* and it stays down: no reconnection, nothing sent */
+	CU_ASSERT_EQUAL(submit_tagged(w, 1, "491700000001"), 0);
+	RUN_FOR(300);
+	CU_ASSERT_EQUAL(esme_link_count(w->esme), 0);
+	CU_ASSERT_EQUAL(esme_get_stats(w->esme)->binds, 2);
+	CU_ASSERT_EQUAL(esme_get_stats(w->esme)->submitted, 0);
+	CU_ASSERT_EQUAL(smsc_get_stats(w->smsc)->binds, 2);
+	world_free(w);
+}
+
 static const struct test_case cases[] = {
 	TEST_CASE(test_bind_ok),
 	TEST_CASE(test_bind_bad_password_backs_off),
@@ -623,6 +682,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_smsc_restart),
 	TEST_CASE(test_bind_rate_limit),
 	TEST_CASE(test_two_binds_share),
+	TEST_CASE(test_mo_refused_is_retried),
+	TEST_CASE(test_stop_unbinds),
 	TEST_END
 };
 
