@@ -108,6 +108,59 @@ for n in ES2_MNO_Callback.wsdl ES4_MNO_Callback.wsdl; do
 	if [ -z "$bad" ] && [ -n "$(xsltproc "$DATA/wsdl-ops.xsl" "$OURS/$n")" ]; then ok; else ko "$n: undeclared $bad"; fi
 done
 
+# --- the operation tables of src/ws (ws_catalog.c) agree with our WSDLs: each operation with its elements and
+# Actions; an asynchronous operation's callback (response element + callback Action) is received by one of our
+# callback services (ES2/ES4 operator side, ES3 SM-DP side, ES7 requester)
+if [ -x /usr/bin/python3 ] && [ -f "$SRC/src/ws/ws_catalog.c" ]; then
+	if /usr/bin/python3 - "$SRC/src/ws/ws_catalog.c" "$OURS" <<'PY'
+import glob, os, re, sys
+import xml.etree.ElementTree as ET
+W = '{http://schemas.xmlsoap.org/wsdl/}'
+AM = '{http://www.w3.org/2007/05/addressing/metadata}Action'
+src = open(sys.argv[1]).read()
+wsdls = {}
+for f in glob.glob(os.path.join(sys.argv[2], '*.wsdl')):
+	root = ET.parse(f).getroot()
+	msgs = {m.get('name'): m.find(W + 'part').get('element').split(':')[1]
+		for m in root.findall(W + 'message') if m.get('name') != 'SoapHeader'}
+	ops = {}
+	for op in root.iter(W + 'operation'):
+		i, o = op.find(W + 'input'), op.find(W + 'output')
+		if i is None or i.get('message') is None:
+			continue	# binding operations
+		ops[op.get('name')] = (msgs[i.get('message').split(':')[1]], i.get(AM),
+				       msgs[o.get('message').split(':')[1]] if o is not None else None,
+				       o.get(AM) if o is not None else None)
+	wsdls[root.find(W + 'service').get('name')] = (os.path.basename(f), ops)
+callbacks = {(v[0], v[1]) for n, (f, ops) in wsdls.items() for v in ops.values() if v[2] is None}
+bad = 0
+tables = re.findall(r'ws_ops_(\w+)\[\]\s*=\s*\{(.*?)\n\};', src, re.S)
+if not tables:
+	print('FAIL: no operation tables found in ws_catalog.c'); sys.exit(1)
+entry = re.compile(r'\{\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)",\s*(WS_MEP_\w+),\s*(NULL|"[^"]*"),\s*(NULL|"[^"]*")\s*\}', re.S)
+for svc, body in tables:
+	if svc not in wsdls:
+		print('FAIL: ws_catalog %s: no WSDL of ours has this service' % svc); bad += 1; continue
+	f, ops = wsdls[svc]
+	for name, req, act, mep, resp, ract in entry.findall(body):
+		resp, ract = resp.strip('"') if resp != 'NULL' else None, ract.strip('"') if ract != 'NULL' else None
+		w = ops.get(name)
+		if w is None:
+			print('FAIL: %s %s not in %s' % (svc, name, f)); bad += 1; continue
+		if (w[0], w[1]) != (req, act):
+			print('FAIL: %s %s input %s %s, %s has %s %s' % (svc, name, req, act, f, w[0], w[1])); bad += 1
+		if mep == 'WS_MEP_SYNC' and (w[2], w[3]) != (resp, ract):
+			print('FAIL: %s %s output %s %s, %s has %s %s' % (svc, name, resp, ract, f, w[2], w[3])); bad += 1
+		if mep != 'WS_MEP_SYNC' and w[2] is not None:
+			print('FAIL: %s %s is %s, %s gives it an output' % (svc, name, mep, f)); bad += 1
+		if mep == 'WS_MEP_ASYNC' and (resp, ract) not in callbacks:
+			print('FAIL: %s %s: no callback service of ours receives %s with Action %s' % (svc, name, resp, ract))
+			bad += 1
+sys.exit(1 if bad else 0)
+PY
+	then ok; else ko "src/ws/ws_catalog.c and our WSDLs disagree (see above)"; fi
+fi
+
 # --- sample messages: same verdict and same first error from both schemas (one xmllint run per schema)
 files=()
 for f in "$DATA"/ok-*.xml "$DATA"/bad-*.xml "$DATA"/env-*.xml; do
