@@ -110,11 +110,13 @@ void fleet_eum_params_default(struct fleet_eum_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->key_seed = 1;
-	/* private-enterprise style test OIDs; the demo PKI and configs use the same ones */
-	p->eum_id = "1.3.6.1.4.1.99999.1";
-	p->smsr_id = "1.3.6.1.4.1.99999.2";
-	p->mno_boot_id = "1.3.6.1.4.1.99999.10";
-	p->mno_op_id = "1.3.6.1.4.1.99999.11";
+	/* test OIDs under one private arc, as in scripts/demo and the sample configs: 99999.1 the operator (MNO1, the
+	 * ES4 caller of the demo), 99999.10 the SM-DP, 99999.20 the SM-SR; ours: 99999.2 the operator of the
+	 * bootstrap profiles, 99999.30 the EUM */
+	p->eum_id = "1.3.6.1.4.1.99999.30";
+	p->smsr_id = "1.3.6.1.4.1.99999.20";
+	p->mno_boot_id = "1.3.6.1.4.1.99999.2";
+	p->mno_op_id = "1.3.6.1.4.1.99999.1";
 	p->msisdn_prefix = "4915";
 	p->production_date = "2026-01-01T00:00:00Z";
 	p->kvn = 1;

@@ -86,6 +86,8 @@ static void usage(const char *prog)
 	       "      --notif-retry-ms MS  notification re-send interval (default 30000)\n"
 	       "      --notif-tries N      notification sends before roll-back (default 10)\n"
 	       "      --smsr-address A     where notifications go (default: the sender of the last MT)\n"
+	       "      --eum-id OID --smsr-id OID --mno-boot-id OID --mno-op-id OID   identities in the EIS\n"
+	       "                           (default 1.3.6.1.4.1.99999. 30, 20, 2, 1)\n"
 	       "  Faults (probabilities 0..1 per message):\n"
 	       "      --drop-mt P  --drop-mo P  --dup-mt P  --dup-mo P  --delay P  --reorder P  --offline P\n"
 	       "      --delay-ms MIN[-MAX] (default 100-2000)  --reorder-hold-ms MS (5000)  --offline-ms MS (60000)\n"
@@ -110,8 +112,27 @@ static void usage(const char *prog)
 enum {
 	OPT_MSISDN_PREFIX = 256, OPT_OP_POL1, OPT_STRICT, OPT_NOTIF_RETRY, OPT_NOTIF_TRIES, OPT_SMSR_ADDR,
 	OPT_DROP_MT, OPT_DROP_MO, OPT_DUP_MT, OPT_DUP_MO, OPT_DELAY, OPT_REORDER, OPT_OFFLINE, OPT_DELAY_MS,
-	OPT_REORDER_HOLD, OPT_OFFLINE_MS, OPT_WRITE_EIS, OPT_EIS_DIR, OPT_SUMMARY,
+	OPT_REORDER_HOLD, OPT_OFFLINE_MS, OPT_WRITE_EIS, OPT_EIS_DIR, OPT_SUMMARY, OPT_EUM_ID, OPT_SMSR_ID,
+	OPT_MNO_BOOT_ID, OPT_MNO_OP_ID,
 };
+
+/* ObjectIdentifierType of the XSD: ([0-9]+[.])*[0-9]+ */
+static bool oid_ok(const char *s)
+{
+	bool digit = false;
+
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++) {
+		if (*s >= '0' && *s <= '9')
+			digit = true;
+		else if (*s == '.' && digit)
+			digit = false;
+		else
+			return false;
+	}
+	return digit;
+}
 
 static int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
 {
@@ -156,6 +177,8 @@ static int parse_opts(int argc, char **argv, struct fleet_opts *o)
 		{ "system-id", 1, NULL, 'u' }, { "password", 1, NULL, 'w' }, { "smsc-rate", 1, NULL, 'r' },
 		{ "write-eis", 1, NULL, OPT_WRITE_EIS }, { "eis-dir", 1, NULL, OPT_EIS_DIR },
 		{ "config", 1, NULL, 'c' }, { "vty-port", 1, NULL, 't' }, { "summary", 1, NULL, OPT_SUMMARY },
+		{ "eum-id", 1, NULL, OPT_EUM_ID }, { "smsr-id", 1, NULL, OPT_SMSR_ID },
+		{ "mno-boot-id", 1, NULL, OPT_MNO_BOOT_ID }, { "mno-op-id", 1, NULL, OPT_MNO_OP_ID },
 		{ "help", 0, NULL, 'h' }, { "version", 0, NULL, 'V' }, { NULL, 0, NULL, 0 }
 	};
 	struct fleet_faults *ft = &o->dev.faults;
@@ -283,6 +306,22 @@ static int parse_opts(int argc, char **argv, struct fleet_opts *o)
 		case OPT_SUMMARY:
 			rc = parse_ulong(optarg, 86400, &v);
 			o->summary_s = v;
+			break;
+		case OPT_EUM_ID:
+			o->dev.eum.eum_id = optarg;
+			rc = oid_ok(optarg) ? 0 : -EINVAL;
+			break;
+		case OPT_SMSR_ID:
+			o->dev.eum.smsr_id = optarg;
+			rc = oid_ok(optarg) ? 0 : -EINVAL;
+			break;
+		case OPT_MNO_BOOT_ID:
+			o->dev.eum.mno_boot_id = optarg;
+			rc = oid_ok(optarg) ? 0 : -EINVAL;
+			break;
+		case OPT_MNO_OP_ID:
+			o->dev.eum.mno_op_id = optarg;
+			rc = oid_ok(optarg) ? 0 : -EINVAL;
 			break;
 		case 'h':
 			usage(argv[0]);

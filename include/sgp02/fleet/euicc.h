@@ -36,7 +36,7 @@ enum fleet_pol1 {
 /*! What the EUM puts into every card of a fleet (the common part of the manufacturing data). */
 struct fleet_eum_params {
 	uint64_t key_seed;		/*!< seed of all key material and identifiers */
-	const char *eum_id;		/*!< EUM OID, e.g. "1.3.6.1.4.1.99999.1" */
+	const char *eum_id;		/*!< EUM OID, e.g. "1.3.6.1.4.1.99999.30" */
 	const char *smsr_id;		/*!< OID of the SM-SR the cards are registered with */
 	const char *mno_boot_id;	/*!< OID of the operator owning the bootstrap profile */
 	const char *mno_op_id;		/*!< OID of the operator owning the operational profile */
@@ -49,7 +49,9 @@ struct fleet_eum_params {
 	uint32_t op_mem;		/*!< memory taken by the operational profile */
 };
 
-/*! Fill \a p with the defaults used by sgp02-fleet (seed 1, test OIDs, prefix "4915", KVN 1, no POL1). */
+/*! Fill \a p with the defaults used by sgp02-fleet: seed 1, EUM 1.3.6.1.4.1.99999.30, SM-SR 1.3.6.1.4.1.99999.20,
+ *  bootstrap operator 1.3.6.1.4.1.99999.2, operational operator 1.3.6.1.4.1.99999.1, MSISDN prefix "4915", KVN 1,
+ *  no POL1, 512 KiB for profiles, 64 KiB per pre-loaded profile. */
 void fleet_eum_params_default(struct fleet_eum_params *p);
 
 /*! One pre-loaded profile as manufactured. */
