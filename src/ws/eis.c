@@ -12,6 +12,7 @@
 
 #include <sgp02/gp/eid.h>
 #include <sgp02/ws/eis.h>
+#include <sgp02/ws/ws_codes.h>
 
 /* parser state: the talloc parent of the result and where the first error goes */
 struct pst {
@@ -499,6 +500,17 @@ static const char *const role_names[] = { "ISD-R", "ECASD", NULL };
 static const char *const action_names[] = { "ENABLE", "DISABLE", "DELETE", NULL };
 static const char *const qual_names[] = { "Not-Allowed", "Auto-Delete", NULL };
 static const char *const status_names[] = { "EXECUTED_SUCCESS", "EXECUTED_WITHWARNING", "FAILED", "EXPIRED", NULL };
+
+void ws_eis_parse_status(int rc, const char **subject, const char **reason)
+{
+	if (rc == -ENOMEM) {
+		*subject = WS_SUBJ_FUNCTION_PROVIDER;
+		*reason = WS_REASON_EXECUTION_ERROR;
+		return;
+	}
+	*subject = WS_SUBJ_EIS;
+	*reason = rc == -ENOENT ? WS_REASON_MANDATORY_MISSING : WS_REASON_INVALID;
+}
 
 const char *ws_eis_profile_state_name(enum ws_eis_profile_state st)
 {
@@ -998,6 +1010,10 @@ static int copy_signature(struct pst *p, xmlNodePtr sig, char **out)
 	buf = xmlBufferCreate();
 	if (!buf || xmlNodeDump(buf, d, cp, 0, 0) < 0)
 		goto out;
+	if (xmlBufferLength(buf) > WS_EIS_MAX_SIGNATURE) {
+		rc = fail(p, -E2BIG, "Eis/EumSignature", "signature too large");
+		goto out;
+	}
 	*out = talloc_strndup(p->ctx, (const char *)xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
 	rc = *out ? 0 : -ENOMEM;
 out:

@@ -26,6 +26,7 @@
 #include <osmocom/core/logging.h>
 
 #include <sgp02/common/logging.h>
+#include <sgp02/ws/ws_codes.h>
 #include <sgp02/ws/xmldsig.h>
 
 #define DSIG_NS		"http://www.w3.org/2000/09/xmldsig#"
@@ -621,6 +622,25 @@ out:
 	if (wd)
 		xmlFreeDoc(wd);
 	return rc;
+}
+
+void ws_xmldsig_status(int rc, const char **subject, const char **reason)
+{
+	switch (rc) {
+	case -ENOENT:
+		*subject = WS_SUBJ_EIS;
+		*reason = WS_REASON_MANDATORY_MISSING;
+		break;
+	case -EKEYREJECTED:
+	case -EBADMSG:
+	case -EPROTO:
+		*subject = WS_SUBJ_EIS;
+		*reason = WS_REASON_VERIFICATION_FAILED;
+		break;
+	default:
+		*subject = WS_SUBJ_FUNCTION_PROVIDER;
+		*reason = WS_REASON_EXECUTION_ERROR;
+	}
 }
 
 /* ---------------------------------------------------------------------------------------------------------------

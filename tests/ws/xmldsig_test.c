@@ -19,6 +19,7 @@
 
 #include <sgp02/common/logging.h>
 #include <sgp02/ws/eis.h>
+#include <sgp02/ws/ws_codes.h>
 #include <sgp02/ws/xmldsig.h>
 
 #include "testlib.h"
@@ -594,6 +595,26 @@ static void test_trust_file(void)
 	xmlFreeDoc(d);
 }
 
+static void test_status_codes(void)
+{
+	const char *s, *r;
+
+	ws_xmldsig_status(-ENOENT, &s, &r);
+	CU_ASSERT_STRING_EQUAL(s, WS_SUBJ_EIS);
+	CU_ASSERT_STRING_EQUAL(r, WS_REASON_MANDATORY_MISSING);
+	ws_xmldsig_status(-EKEYREJECTED, &s, &r);
+	CU_ASSERT_STRING_EQUAL(r, WS_REASON_VERIFICATION_FAILED);
+	ws_xmldsig_status(-EBADMSG, &s, &r);
+	CU_ASSERT_STRING_EQUAL(r, WS_REASON_VERIFICATION_FAILED);
+	ws_xmldsig_status(-ENOMEM, &s, &r);
+	CU_ASSERT_STRING_EQUAL(s, WS_SUBJ_FUNCTION_PROVIDER);
+	ws_eis_parse_status(-ENOENT, &s, &r);
+	CU_ASSERT_STRING_EQUAL(s, WS_SUBJ_EIS);
+	CU_ASSERT_STRING_EQUAL(r, WS_REASON_MANDATORY_MISSING);
+	ws_eis_parse_status(-EBADMSG, &s, &r);
+	CU_ASSERT_STRING_EQUAL(r, WS_REASON_INVALID);
+}
+
 /* xmlsec can be shut down and started again; OpenSSL keeps working for the rest of the process */
 static void test_init_refcount(void)
 {
@@ -672,6 +693,7 @@ static const struct test_case dsig_cases[] = {
 	TEST_CASE(test_wrong_reference),
 	TEST_CASE(test_bad_inputs),
 	TEST_CASE(test_trust_file),
+	TEST_CASE(test_status_codes),
 	TEST_CASE(test_init_refcount),
 	TEST_END
 };

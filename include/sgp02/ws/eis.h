@@ -34,6 +34,7 @@
 #define WS_EIS_MAX_PROPS	64	/*!< AdditionalProperties Property entries (XSD: 1..unbounded) */
 #define WS_EIS_MAX_HEX		4096	/*!< bytes in any hexBinary value (certificates are the biggest) */
 #define WS_EIS_MAX_STR		1024	/*!< characters in any free string value without an XSD bound */
+#define WS_EIS_MAX_SIGNATURE	65536	/*!< bytes of the serialised EumSignature */
 
 /*! A byte string. */
 struct ws_eis_bytes {
@@ -234,7 +235,8 @@ struct ws_eis {
 /*! Parse an `Eis` element (EISType) strictly: every required element present, in XSD order, no unknown element,
  *  values checked (EID check digits via gp_eid_validate(), ICCID, AID/TAR/hex lengths, OIDs, versions, dates,
  *  enumerations, integer ranges) and bounded by the WS_EIS_MAX_* limits. Children must be in the namespace of
- *  \a eis_node (the GSMA schemas are chameleon). The EumSignature is copied, not verified (see xmldsig.h).
+ *  \a eis_node (the GSMA schemas are chameleon). The EumSignature is copied, not verified: call
+ *  ws_xmldsig_verify_eis() on the same element first (xmldsig.h).
  *  \param ctx talloc parent of the result.
  *  \param[out] out the EIS on success (free with talloc_free()).
  *  \param[out] err if not NULL, a talloc'd message on \a ctx naming the element and the problem, on failure.
@@ -263,6 +265,11 @@ int ws_eis_for_each_secret(struct ws_eis *eis, int (*cb)(struct ws_eis_secret *s
 /*! Remove every secret: key component values are wiped and emptied (the XSD still requires @value, so a built
  *  EIS then carries empty values). */
 void ws_eis_redact(struct ws_eis *eis);
+
+/*! SGP.02 StatusCodeData for a ws_eis_parse() failure, for the RegisterEIS answer (digest §4.2/§4.3): a missing
+ *  element is EIS (8.6) / Mandatory Element Missing (2.2), anything else EIS (8.6) / Invalid (2.1); the message
+ *  from ws_eis_parse() says which element. (A duplicate EID is the handler's: EID 8.1.1 / Already in Use 3.3.) */
+void ws_eis_parse_status(int rc, const char **subject, const char **reason);
 
 /*! Strings for the enumerations (XSD spelling). */
 const char *ws_eis_profile_state_name(enum ws_eis_profile_state st);

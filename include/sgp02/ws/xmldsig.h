@@ -68,6 +68,12 @@ unsigned int ws_xmldsig_trust_count(const struct ws_xmldsig_trust *t);
  *  -ENOMEM, -EIO (xmlsec could not be set up). */
 int ws_xmldsig_verify_eis(struct ws_xmldsig_trust *t, xmlNodePtr eis, void *ctx, char **signer, char **err);
 
+/*! SGP.02 StatusCodeData for a ws_xmldsig_verify_eis() failure (digest §4.2/§4.3): no signature is EIS (8.6) /
+ *  Mandatory Element Missing (2.2); unknown EUM, bad signature and wrong reference are EIS (8.6) / Verification
+ *  Failed (6.1) (the message tells them apart); anything else (out of memory) Function Provider (1.2) /
+ *  Execution Error (4.2). */
+void ws_xmldsig_status(int rc, const char **subject, const char **reason);
+
 /*! A signing key (EC P-256 or RSA) with its X.509 certificate, both PEM. talloc object.
  *  \returns NULL if either does not load or they do not match. */
 struct ws_xmldsig_signer *ws_xmldsig_signer_alloc(void *ctx, const uint8_t *key_pem, size_t key_len,
