@@ -195,7 +195,8 @@ int fleet_euicc_perso_derive(const struct fleet_eum_params *p, uint32_t index, s
 
 	/* EID (SGP.29 §2.2): 89 (telecom) 049 (country) 032 (issuer) 01 (version) ‖ 10 digits of the seed ‖
 	 * 10 digits of the index ‖ 2 check digits (ISO/IEC 7064 MOD 97-10, computed by eid.c) */
-	snprintf(digits, sizeof(digits), "8904903201%010" PRIu64 "%010" PRIu32, (uint64_t)(p->key_seed % 10000000000ULL), index);
+	snprintf(digits, sizeof(digits), "8904903201%010" PRIu64 "%010" PRIu32,
+		 (uint64_t)(p->key_seed % 10000000000ULL), index);
 	rc = gp_eid_compute(digits, out->eid);
 	if (rc < 0)
 		return rc;
@@ -289,8 +290,8 @@ static char *append_key(char *s, unsigned int index, const uint8_t *key, size_t 
 		return NULL;
 	hex_upper(kh, key, key_len);
 	hex_upper(kcvh, kcv, 3);
-	s = talloc_asprintf_append(s, "      <Key kcv=\"%s\"><Index>%u</Index><KeyComponents type=\"88\" value=\"%s\"/></Key>\n",
-				   kcvh, index, kh);
+	s = talloc_asprintf_append(s, "      <Key kcv=\"%s\"><Index>%u</Index>"
+				   "<KeyComponents type=\"88\" value=\"%s\"/></Key>\n", kcvh, index, kh);
 	OPENSSL_cleanse(kh, sizeof(kh));
 	return s;
 }
@@ -1203,7 +1204,8 @@ static int exec_script(struct fleet_euicc *e, void *ctx, const uint8_t *data, si
 
 		if (len && data[0] != OTA_RAPDU_TAG_CMD_SCRIPT_DEF && data[0] != OTA_RAPDU_TAG_CMD_SCRIPT_INDEF)
 			return -EBADMSG;
-		rs.format = data[0] == OTA_RAPDU_TAG_CMD_SCRIPT_INDEF ? OTA_RAPDU_FMT_INDEFINITE : OTA_RAPDU_FMT_DEFINITE;
+		rs.format = data[0] == OTA_RAPDU_TAG_CMD_SCRIPT_INDEF ? OTA_RAPDU_FMT_INDEFINITE
+								       : OTA_RAPDU_FMT_DEFINITE;
 		rs.has_num_executed = true;
 		rs.num_items = 1;
 		rs.items = &bad;

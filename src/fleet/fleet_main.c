@@ -434,7 +434,8 @@ static void show_summary(struct vty *vty)
 		cs.discarded, cs.replayed, cs.tar_unknown, cs.notif_confirmed, cs.notif_given_up, cs.rollbacks,
 		VTY_NEWLINE);
 	if (ss)
-		vty_out(vty, " SMSC: port %u, %u binds, submit_sm %lu (accepted %lu, throttled %lu), deliver_sm ok %lu, "
+		vty_out(vty, " SMSC: port %u, %u binds, submit_sm %lu (accepted %lu, throttled %lu), "
+			"deliver_sm ok %lu, "
 			"retries %lu, dropped %lu, pending %u%s", smsc_port(g_fleet.smsc),
 			smsc_bound_count(g_fleet.smsc), ss->mt_received, ss->mt_accepted, ss->throttled, ss->delivered,
 			ss->deliver_retries, ss->dropped, smsc_pending(g_fleet.smsc), VTY_NEWLINE);

@@ -309,7 +309,8 @@ static void test_eis_xml(void)
 			"  <EumSignature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>"
 			"<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>"
 			"<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256\"/>"
-			"<ds:Reference URI=\"\"><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>"
+			"<ds:Reference URI=\"\">"
+			"<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>"
 			"<ds:DigestValue>AA==</ds:DigestValue></ds:Reference></ds:SignedInfo>"
 			"<ds:SignatureValue>AA==</ds:SignatureValue></EumSignature>\n";
 		const char *cut = strstr(x, "</EumSignedInfo>\n");
@@ -324,7 +325,8 @@ static void test_eis_xml(void)
 		xsd = talloc_asprintf(g_test_ctx,
 			"<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
 			"xmlns=\"http://namespaces.gsma.org/esim-messaging/3\" "
-			"targetNamespace=\"http://namespaces.gsma.org/esim-messaging/3\" elementFormDefault=\"qualified\">"
+			"targetNamespace=\"http://namespaces.gsma.org/esim-messaging/3\" "
+			"elementFormDefault=\"qualified\">"
 			"<xs:include schemaLocation=\"%s/spec/gsma-esim-messaging-3/xsd/euicc.common.types.xsd\"/>"
 			"<xs:element name=\"Eis\" type=\"EISType\"/></xs:schema>", test_shared_dir());
 		pc = xmlSchemaNewMemParserCtxt(xsd, strlen(xsd));

@@ -30,7 +30,8 @@
 enum fleet_pol1 {
 	FLEET_POL1_DISABLE_NOT_ALLOWED = 0x01,
 	FLEET_POL1_DELETE_NOT_ALLOWED = 0x02,
-	FLEET_POL1_DELETE_ON_DISABLE = 0x04,	/*!< "profile deletion is mandatory when its state is changed to disabled" */
+	/*! "Profile deletion is mandatory when its state is changed to disabled" */
+	FLEET_POL1_DELETE_ON_DISABLE = 0x04,
 };
 
 /*! What the EUM puts into every card of a fleet (the common part of the manufacturing data). */
@@ -93,9 +94,9 @@ char *fleet_euicc_eis_xml(void *ctx, const struct fleet_eum_params *p, const str
 
 /*! Behaviour of a card (not part of its identity). Zero fields take the defaults shown. */
 struct fleet_euicc_cfg {
-	uint64_t refresh_ms;		/*!< from an accepted profile switch to the first notification (default 0 = at once) */
+	uint64_t refresh_ms;		/*!< accepted switch to first notification (default 0 = at once) */
 	uint64_t notif_retry_ms;	/*!< notification re-send interval while unconfirmed (default 30000) */
-	unsigned int notif_max_tries;	/*!< sends of one notification before giving up / rolling back (default 10) */
+	unsigned int notif_max_tries;	/*!< sends of a notification before roll-back / giving up (default 10) */
 	uint32_t default_isdp_mem;	/*!< memory reserved by CreateISDP without a quota (default 32768) */
 	uint64_t reasm_timeout_ms;	/*!< concatenated command parts older than this are dropped (default 60000) */
 };
