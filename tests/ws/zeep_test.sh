@@ -22,4 +22,5 @@ fi
 # the test PKI shared with the other TLS tests (idempotent); without it the mutual-TLS case is skipped
 CERTS=$BUILD/tests/ws/certs
 sh "$SRC/tests/common/mkcerts.sh" "$CERTS" || echo "warning: no test PKI, mutual TLS not tried"
-exec "$PY" "$SRC/tests/ws/zeep_test.py" "$SRV" "$SRC" "$SHARED" "$CERTS"
+# bounded as a whole too (each wait inside is bounded already); SIGTERM lets the script stop its servers
+exec timeout -s TERM 300 "$PY" "$SRC/tests/ws/zeep_test.py" "$SRV" "$SRC" "$SHARED" "$CERTS"
