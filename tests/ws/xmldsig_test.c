@@ -555,6 +555,47 @@ static void test_wrong_reference(void)
 	}
 }
 
+/* every element of the signature removed in turn: always refused with one of the documented errors, never a crash */
+static void test_each_element_removed(void)
+{
+	struct ws_xmldsig_trust *t = trust_of(&g_ci, NULL);
+	unsigned int i, n = 0;
+
+	for (i = 0; i < 64; i++) {
+		xmlDocPtr d = signed_fixture(&g_eum1);
+		xmlNodePtr sig = find(eis_of(d), "EumSignature"), cur = sig, victim = NULL;
+		unsigned int k = 0;
+		int rc;
+
+		/* the i-th element below EumSignature in document order */
+		while (cur && !victim) {
+			if (cur->children && cur->children->type != XML_TEXT_NODE)
+				cur = cur->children;
+			else if (cur->children && cur->children->next)
+				cur = cur->children->next;
+			else {
+				while (cur != sig && !cur->next)
+					cur = cur->parent;
+				cur = cur == sig ? NULL : cur->next;
+			}
+			if (cur && cur->type == XML_ELEMENT_NODE && k++ == i)
+				victim = cur;
+		}
+		if (!victim) {
+			xmlFreeDoc(d);
+			break;
+		}
+		n++;
+		xmlUnlinkNode(victim);
+		xmlFreeNode(victim);
+		rc = verify(t, d, NULL);
+		CU_ASSERT(rc == -ENOENT || rc == -EKEYREJECTED || rc == -EBADMSG || rc == -EPROTO);
+		xmlFreeDoc(d);
+	}
+	/* SignedInfo, its 3 children, 2 transforms, DigestMethod/Value, SignatureValue, KeyInfo, X509Data, cert */
+	CU_ASSERT(n >= 12);
+}
+
 static void test_bad_inputs(void)
 {
 	struct ws_xmldsig_trust *t = trust_of(NULL, NULL);
@@ -691,6 +732,7 @@ static const struct test_case dsig_cases[] = {
 	TEST_CASE(test_expired_eum),
 	TEST_CASE(test_no_signature),
 	TEST_CASE(test_wrong_reference),
+	TEST_CASE(test_each_element_removed),
 	TEST_CASE(test_bad_inputs),
 	TEST_CASE(test_trust_file),
 	TEST_CASE(test_status_codes),
