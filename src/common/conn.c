@@ -677,13 +677,9 @@ static bool conn_handshake(struct conn *c)
 	return conn_io(c);
 }
 
-/* Data phase: flush, maybe shut down, read. \returns false if the conn ended. */
-static bool conn_io(struct conn *c)
+/* Tell the owner once the write queue has emptied. \returns false if the conn ended. */
+static bool conn_report_drained(struct conn *c)
 {
-	if (c->state != CONN_ST_OPEN)
-		return c->state != CONN_ST_DEAD;
-	if (!llist_empty(&c->wq) && !conn_flush(c))
-		return false;
 	if (llist_empty(&c->wq) && c->had_queue) {
 		c->had_queue = false;
 		if (!c->closing && c->ops && c->ops->drained) {
@@ -693,6 +689,18 @@ static bool conn_io(struct conn *c)
 				return false;
 		}
 	}
+	return true;
+}
+
+/* Data phase: flush, maybe shut down, read. \returns false if the conn ended. */
+static bool conn_io(struct conn *c)
+{
+	if (c->state != CONN_ST_OPEN)
+		return c->state != CONN_ST_DEAD;
+	if (!llist_empty(&c->wq) && !conn_flush(c))
+		return false;
+	if (!conn_report_drained(c))
+		return false;
 	if (c->closing) {
 		if (llist_empty(&c->wq))
 			return conn_start_shutdown(c);
@@ -700,9 +708,13 @@ static bool conn_io(struct conn *c)
 	}
 	if (!conn_read(c))
 		return false;
-	/* answers queued by the data callback go out now rather than one loop turn later */
-	if (!llist_empty(&c->wq) && !c->closing && !conn_flush(c))
-		return false;
+	/* answers queued by the data callback go out now rather than one loop turn later; if that empties
+	 * the queue, drained() is due now too (no write event will come to report it) */
+	if (!llist_empty(&c->wq) && !c->closing) {
+		if (!conn_flush(c))
+			return false;
+		return conn_report_drained(c);
+	}
 	return true;
 }
 

@@ -404,6 +404,10 @@ void ws_daemon_stop(void)
 		http_server_stop(g_wd->srv);
 	g_wd->srv = NULL;
 	TALLOC_FREE(g_wd->wh);
+	/* pending callbacks hold on to their service: cancel them before the services go */
+	if (g_wd->hc)
+		http_client_free(g_wd->hc);
+	g_wd->hc = NULL;
 	TALLOC_FREE(g_wd->svcs);
 	TALLOC_FREE(g_wd);
 }

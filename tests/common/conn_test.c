@@ -378,6 +378,27 @@ static void test_plain_echo(void)
 	talloc_free(s->l);
 }
 
+/* Regression: an answer written inside data() and flushed at once must still be reported by drained(),
+ * although no write event follows (found by the HTTP server, which waits for drained()). */
+static void test_drained_after_answer_in_data(void)
+{
+	struct server *s = server_start(NULL);
+	struct peer *cli;
+
+	s->proto = peer_new();
+	s->proto->echo = true;
+	cli = client_connect(s, NULL);
+	RUN_UNTIL(cli->established, 5000);
+	CU_ASSERT_EQUAL_FATAL(conn_write(cli->c, "ping", 4), 0);
+	RUN_UNTIL(cli->rx_len == 4, 5000);
+	CU_ASSERT_FATAL(s->n == 1);
+	/* the echo went out from inside data(): the server's drained() is due without further traffic */
+	RUN_UNTIL(s->peers[0]->drained > 0, 1000);
+	CU_ASSERT_EQUAL(s->peers[0]->drained, 1);
+	talloc_free(cli->c);
+	talloc_free(s->l);
+}
+
 static void test_peer_name_and_flags(void)
 {
 	struct server *s = server_start(NULL);
@@ -1284,6 +1305,7 @@ static int suite_cleanup(void)
 
 static const struct test_case conn_cases[] = {
 	TEST_CASE(test_plain_echo),
+	TEST_CASE(test_drained_after_answer_in_data),
 	TEST_CASE(test_peer_name_and_flags),
 	TEST_CASE(test_connect_refused),
 	TEST_CASE(test_localhost_name),
