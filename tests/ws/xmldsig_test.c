@@ -636,6 +636,32 @@ static void test_trust_file(void)
 	xmlFreeDoc(d);
 }
 
+/* the last object freed shuts xmlsec down; the next one starts it again */
+static void test_full_restart(void)
+{
+	unsigned int round;
+
+	/* drop the suite's own reference for the time of this test */
+	ws_xmldsig_shutdown();
+	for (round = 0; round < 2; round++) {
+		void *ctx = talloc_new(g_test_ctx);
+		struct ws_xmldsig_trust *t = ws_xmldsig_trust_alloc(ctx);
+		struct ws_xmldsig_signer *sg = ws_xmldsig_signer_alloc(ctx, (const uint8_t *)g_eum1.key_pem,
+								      g_eum1.key_len, (const uint8_t *)g_eum1.cert_pem,
+								      g_eum1.cert_len);
+		xmlDocPtr d = load_fixture();
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(sg);
+		CU_ASSERT_EQUAL(ws_xmldsig_trust_add_pem(t, (const uint8_t *)g_ci.cert_pem, g_ci.cert_len), 0);
+		CU_ASSERT_EQUAL(ws_xmldsig_sign_eis(sg, eis_of(d)), 0);
+		CU_ASSERT_EQUAL(ws_xmldsig_verify_eis(t, eis_of(d), ctx, NULL, NULL), 0);
+		xmlFreeDoc(d);
+		talloc_free(ctx);
+	}
+	CU_ASSERT_EQUAL(ws_xmldsig_init(), 0);
+}
+
 static void test_status_codes(void)
 {
 	const char *s, *r;
@@ -735,6 +761,7 @@ static const struct test_case dsig_cases[] = {
 	TEST_CASE(test_each_element_removed),
 	TEST_CASE(test_bad_inputs),
 	TEST_CASE(test_trust_file),
+	TEST_CASE(test_full_restart),
 	TEST_CASE(test_status_codes),
 	TEST_CASE(test_init_refcount),
 	TEST_END
