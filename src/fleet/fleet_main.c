@@ -162,6 +162,7 @@ static int parse_prob(const char *s, double *out)
 	return 0;
 }
 
+/*! \returns 0 to run, 1 when done (help, version), -EINVAL on a bad option */
 static int parse_opts(int argc, char **argv, struct fleet_opts *o)
 {
 	static const struct option lo[] = {
@@ -325,10 +326,10 @@ static int parse_opts(int argc, char **argv, struct fleet_opts *o)
 			break;
 		case 'h':
 			usage(argv[0]);
-			exit(0);
+			return 1;
 		case 'V':
 			printf("sgp02-fleet %s\n", PACKAGE_VERSION);
-			exit(0);
+			return 1;
 		default:
 			return -EINVAL;
 		}
@@ -534,10 +535,14 @@ int main(int argc, char **argv)
 	o->smsc_rate = 1000;
 	o->vty_port = FLEET_DEFAULT_VTY_PORT;
 	o->summary_s = 10;
-	if (parse_opts(argc, argv, o) < 0) {
-		fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+	rc = parse_opts(argc, argv, o);
+	if (rc) {
+		if (rc < 0)
+			fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+		rc = rc < 0 ? 1 : 0;
 		goto out_ctx;
 	}
+	rc = 1;
 
 	osmo_init_logging2(g_fleet.ctx, &sgp02_log_info);
 	log_set_print_category(osmo_stderr_target, 1);
