@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
@@ -1676,4 +1677,56 @@ static int redact_cb(struct ws_eis_secret *s, void *data)
 void ws_eis_redact(struct ws_eis *eis)
 {
 	ws_eis_for_each_secret(eis, redact_cb, NULL);
+}
+
+/* ---------------------------------------------------------------------------------------------------------------
+ * helpers for the SM-SR
+ */
+
+struct ws_eis_profile *ws_eis_find_profile(struct ws_eis *eis, const char *iccid)
+{
+	unsigned int i;
+
+	if (!eis || !iccid)
+		return NULL;
+	for (i = 0; i < eis->num_profiles; i++)
+		if (eis->profiles[i].iccid && !strcasecmp(eis->profiles[i].iccid, iccid))
+			return &eis->profiles[i];
+	return NULL;
+}
+
+/* is this ICCID one of the kept profiles? */
+static bool kept_iccid(const struct ws_eis *eis, const char *iccid)
+{
+	unsigned int i;
+
+	for (i = 0; iccid && i < eis->num_profiles; i++)
+		if (!strcasecmp(eis->profiles[i].iccid, iccid))
+			return true;
+	return false;
+}
+
+void ws_eis_keep_mno(struct ws_eis *eis, const char *mno_id)
+{
+	unsigned int i, n = 0;
+
+	if (!eis)
+		return;
+	for (i = 0; i < eis->num_profiles; i++) {
+		if (mno_id && eis->profiles[i].mno_id && !strcmp(eis->profiles[i].mno_id, mno_id))
+			eis->profiles[n++] = eis->profiles[i];
+	}
+	eis->num_profiles = n;
+	/* audit records about another MNO's profile go too; records without an ICCID are about the eUICC and stay,
+	 * unless another MNO requested them */
+	n = 0;
+	for (i = 0; i < eis->num_audit; i++) {
+		const struct ws_eis_audit *a = &eis->audit[i];
+
+		if ((!a->iccid || kept_iccid(eis, a->iccid)) &&
+		    (!a->requester_id || !mno_id || !strcmp(a->requester_id, mno_id) || a->iccid))
+			eis->audit[n++] = eis->audit[i];
+	}
+	eis->num_audit = n;
+	ws_eis_redact(eis);
 }

@@ -574,6 +574,32 @@ static void test_secrets(void)
 	xmlFreeDoc(out);
 }
 
+static void test_keep_mno(void)
+{
+	struct ws_eis *eis = parse_fixture("eis_full.xml");
+	xmlDocPtr out;
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL(ws_eis_find_profile(eis, "8949001234567890131f"));
+	CU_ASSERT_PTR_NULL(ws_eis_find_profile(eis, "8949001234567890000"));
+	ws_eis_keep_mno(eis, "1.3.6.1.4.1.99999.11");
+	CU_ASSERT_EQUAL_FATAL(eis->num_profiles, 1);
+	CU_ASSERT_STRING_EQUAL(eis->profiles[0].iccid, "8949001234567890131F");
+	/* the audit record about the other MNO's profile is gone, the eUICC-level one stays */
+	CU_ASSERT_EQUAL_FATAL(eis->num_audit, 1);
+	CU_ASSERT_EQUAL(eis->audit[0].operation_type, 0x0001);
+	CU_ASSERT_EQUAL(eis->isd_r.keysets[0].items[0].key.components[0].value.len, 0);
+	out = build_request(eis, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(validate(out), 0);
+	xmlFreeDoc(out);
+
+	/* an MNO with no profile sees none */
+	eis = parse_fixture("eis_full.xml");
+	ws_eis_keep_mno(eis, "9.9");
+	CU_ASSERT_EQUAL(eis->num_profiles, 0);
+}
+
 static void test_build_refuses_incomplete(void)
 {
 	struct ws_eis *eis = parse_fixture("eis_min.xml");
@@ -691,6 +717,7 @@ static const struct test_case eis_cases[] = {
 	TEST_CASE(test_structure_refused),
 	TEST_CASE(test_bounds),
 	TEST_CASE(test_secrets),
+	TEST_CASE(test_keep_mno),
 	TEST_CASE(test_build_refuses_incomplete),
 	TEST_CASE(test_read_xml_refuses_dtd),
 	TEST_CASE(test_entity_ref_in_eis),

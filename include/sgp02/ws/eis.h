@@ -266,6 +266,14 @@ int ws_eis_for_each_secret(struct ws_eis *eis, int (*cb)(struct ws_eis_secret *s
  *  EIS then carries empty values). */
 void ws_eis_redact(struct ws_eis *eis);
 
+/*! The ProfileInfo with this ICCID (exact string match; case-insensitive for the F padding), or NULL. */
+struct ws_eis_profile *ws_eis_find_profile(struct ws_eis *eis, const char *iccid);
+
+/*! Reduce an EIS to what one MNO may see (GetEIS by an operator, HandleSMSRChangeNotification: digest §3.1 "the
+ *  relevant part ... linked with the MNO owning the Profile"): ProfileInfo entries of other MNOs and audit records
+ *  about their profiles are removed, and every secret is redacted. \param mno_id the MNO's OID. */
+void ws_eis_keep_mno(struct ws_eis *eis, const char *mno_id);
+
 /*! SGP.02 StatusCodeData for a ws_eis_parse() failure, for the RegisterEIS answer (digest §4.2/§4.3): a missing
  *  element is EIS (8.6) / Mandatory Element Missing (2.2), anything else EIS (8.6) / Invalid (2.1); the message
  *  from ws_eis_parse() says which element. (A duplicate EID is the handler's: EID 8.1.1 / Already in Use 3.3.) */
