@@ -537,6 +537,25 @@ static void deliver_mt(struct fleet_devices *f, struct fleet_device *d, const ch
 	card_reschedule(d);
 }
 
+int fleet_devices_fallback(struct fleet_devices *f, unsigned int index)
+{
+	struct fleet_device *d = dev_get(f, index);
+	struct fleet_mo *mo = NULL;
+	unsigned int n = 0;
+	int rc;
+
+	if (!d)
+		return -ENOENT;
+	rc = fleet_euicc_fallback(d->card, now_ms(), f, &mo, &n);
+	if (rc < 0)
+		return rc;
+	LOGP(DFLEET, LOGL_INFO, "EID %s: lost the network, fall-back\n", fleet_euicc_eid(d->card));
+	card_output(f, d, NULL, enabled_kind(d), mo, n);
+	talloc_free(mo);
+	card_reschedule(d);
+	return 0;
+}
+
 /* MO leaves the device (faults first, then the sink). */
 static void mo_to_sink(struct fleet_devices *f, struct fleet_device *d, const char *src, const char *dst,
 		       const uint8_t *ud, size_t len)

@@ -1404,6 +1404,32 @@ out:
 	return finish(&o, mo, num_mo);
 }
 
+int fleet_euicc_fallback(struct fleet_euicc *e, uint64_t now_ms, void *out_ctx, struct fleet_mo **mo,
+			 unsigned int *num_mo)
+{
+	struct mo_out o = { .ctx = out_ctx };
+	int cur, fb;
+
+	if (!e || !mo || !num_mo)
+		return -EINVAL;
+	*mo = NULL;
+	*num_mo = 0;
+	fb = fallback_slot(e);
+	if (fb < 0)
+		return -ENOENT;
+	cur = enabled_slot(e);
+	if (cur == fb)
+		return -EALREADY;
+	/* ART-08: the mechanism ignores the POL1 of the profile it disables, and POL1 "delete when disabled" is not
+	 * applied during fall-back (prev = -1: nothing deleted at the confirmation, nothing rolled back) */
+	if (cur >= 0)
+		e->prof[cur].lcs = GP_LCS_DISABLED;
+	e->prof[fb].lcs = GP_LCS_ENABLED;
+	notif_queue(e, GP_NOTIF_PROFILE_CHANGE_FALLBACK, fb, -1, now_ms);
+	do_tick(e, now_ms, &o);
+	return finish(&o, mo, num_mo);
+}
+
 int fleet_euicc_tick(struct fleet_euicc *e, uint64_t now_ms, void *out_ctx, struct fleet_mo **mo,
 		     unsigned int *num_mo)
 {

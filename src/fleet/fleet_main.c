@@ -489,6 +489,23 @@ DEFUN(fleet_device_offline, fleet_device_offline_cmd, "fleet device <0-999999> o
 	return CMD_SUCCESS;
 }
 
+DEFUN(fleet_device_fallback, fleet_device_fallback_cmd, "fleet device <0-999999> lose-network",
+      "Simulated fleet\n" "One device\n" "Device index\n"
+      "The enabled profile loses its network: the card falls back (notification type 05)\n")
+{
+	int rc = fleet_devices_fallback(g_fleet.fleet, atoi(argv[0]));
+
+	if (rc == -EALREADY) {
+		vty_out(vty, "%% device %s is on its fall-back profile already%s", argv[0], VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	if (rc < 0) {
+		vty_out(vty, "%% device %s: %s%s", argv[0], strerror(-rc), VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	return CMD_SUCCESS;
+}
+
 static struct vty_app_info vty_info = {
 	.name = "sgp02-fleet",
 	.version = PACKAGE_VERSION,
@@ -556,6 +573,7 @@ int main(int argc, char **argv)
 	install_element_ve(&show_fleet_cmd);
 	install_element_ve(&show_fleet_device_cmd);
 	install_element(ENABLE_NODE, &fleet_device_offline_cmd);
+	install_element(ENABLE_NODE, &fleet_device_fallback_cmd);
 	if (o->config_file && vty_read_config_file(o->config_file, NULL) < 0) {
 		fprintf(stderr, "cannot read config file %s\n", o->config_file);
 		goto out_log;

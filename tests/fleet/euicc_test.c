@@ -966,6 +966,42 @@ static void test_garbage_input(void)
 	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
 }
 
+static void test_fallback_mechanism(void)
+{
+	struct ftc_card *c = ftc_card_new(g_test_ctx, 16);
+	struct gp_notification n;
+	struct fleet_mo *mo = NULL;
+	struct gp_capdu a;
+	unsigned int nmo = 0;
+	uint16_t seq;
+
+	/* on the fall-back profile already */
+	CU_ASSERT_EQUAL(fleet_euicc_fallback(c->e, 500, c, &mo, &nmo), -EALREADY);
+	/* the operational profile, with POL1 "disable not allowed" and "delete when disabled", is enabled ... */
+	CU_ASSERT_EQUAL(fleet_euicc_set_pol1(c->e, c->perso.prof[1].aid,
+					     FLEET_POL1_DISABLE_NOT_ALLOWED | FLEET_POL1_DELETE_ON_DISABLE), 0);
+	CU_ASSERT_EQUAL(gp_apdu_enable_profile(&a, c->perso.prof[1].aid, 16), 0);
+	CU_ASSERT_FATAL(ftc_run(c, &a, 1, 1000) == 0);
+	CU_ASSERT_TRUE(fleet_euicc_notif_pending(c->e, &seq));
+	CU_ASSERT_EQUAL(gp_apdu_notification_confirm(&a, seq), 0);
+	CU_ASSERT_FATAL(ftc_run(c, &a, 1, 2000) == 0);
+	/* ... and loses its network: fall-back ignores its POL1, notification type 05 naming the bootstrap */
+	CU_ASSERT_EQUAL(fleet_euicc_fallback(c->e, 3000, c, &mo, &nmo), 0);
+	ftc_collect(c, mo, nmo);
+	CU_ASSERT_EQUAL_FATAL(c->num_notif, 2);
+	CU_ASSERT_EQUAL(ftc_notif(c, 1, &n), 0);
+	CU_ASSERT_EQUAL(n.type, GP_NOTIF_PROFILE_CHANGE_FALLBACK);
+	CU_ASSERT_EQUAL(memcmp(n.aid, c->perso.prof[0].aid, 16), 0);
+	CU_ASSERT_EQUAL(fleet_euicc_enabled(c->e)->aid[14], 0x10);
+	/* confirmed: POL1 "delete when disabled" is not applied after a fall-back */
+	CU_ASSERT_EQUAL(gp_apdu_notification_confirm(&a, n.seq), 0);
+	CU_ASSERT_FATAL(ftc_run(c, &a, 1, 4000) == 0);
+	CU_ASSERT_EQUAL(ftc_sw(c, 0, NULL, NULL), 0x9000);
+	CU_ASSERT_EQUAL(c->resp->items[0].len, 0);
+	CU_ASSERT_PTR_NOT_NULL(fleet_euicc_profile_by_aid(c->e, c->perso.prof[1].aid));
+	CU_ASSERT_FALSE(fleet_euicc_notif_pending(c->e, NULL));
+}
+
 static const struct test_case euicc_cases[] = {
 	TEST_CASE(test_perso_deterministic),
 	TEST_CASE(test_eis_xml),
@@ -984,6 +1020,7 @@ static const struct test_case euicc_cases[] = {
 	TEST_CASE(test_indefinite_script_and_fallback),
 	TEST_CASE(test_other_tar),
 	TEST_CASE(test_garbage_input),
+	TEST_CASE(test_fallback_mechanism),
 	TEST_END
 };
 
@@ -1150,6 +1187,16 @@ static void test_devices_roundtrip(void)
 	CU_ASSERT_EQUAL(fleet_devices_mt(f, "882", "491500000004", (const uint8_t *)"\x00", 1), 0);
 	CU_ASSERT_EQUAL(fleet_devices_stats(f)->mt_offline, 1);
 	CU_ASSERT_EQUAL(fleet_devices_stats(f)->mt_unknown, 1);
+	/* device 3 loses the operational network: notification type 05 from the bootstrap MSISDN */
+	CU_ASSERT_EQUAL(fleet_devices_fallback(f, 3), 0);
+	CU_ASSERT_EQUAL_FATAL(fs.num, 5);
+	CU_ASSERT_STRING_EQUAL(fs.msg[4].src, "491500000003");
+	c->notif[1] = fs.msg[4].ud;
+	c->num_notif = 2;
+	CU_ASSERT_EQUAL(ftc_notif(c, 1, &n), 0);
+	CU_ASSERT_EQUAL(n.type, GP_NOTIF_PROFILE_CHANGE_FALLBACK);
+	CU_ASSERT_EQUAL(fleet_devices_fallback(f, 3), -EALREADY);
+	CU_ASSERT_EQUAL(fleet_devices_fallback(f, 10), -ENOENT);
 	talloc_free(f);
 }
 

@@ -33,9 +33,12 @@ VTY=$(free_port)
 "$FLEET" -n 50 -p 0 -t "$VTY" --summary 0 >"$W/fleet.log" 2>&1 &
 PID=$!
 check "VTY listens" wait_port "$VTY" 10
-OUT=$(vty_cmd "$VTY" "show fleet" "show fleet device 3")
+OUT=$(vty_cmd "$VTY" "show fleet" "show fleet device 3" "enable" "fleet device 3 lose-network" \
+	"fleet device 4 offline 1000" "fleet device 99 offline 1")
 check "show fleet" grep -q "Fleet: 50 devices" <<<"$OUT"
 check "show fleet device" grep -q "ISD-P a0000005591010ffffffff8900001000 ENABLED fall-back" <<<"$OUT"
+check "lose-network on the fall-back profile" grep -q "device 3 is on its fall-back profile already" <<<"$OUT"
+check "offline of an unknown device" grep -q "no device 99" <<<"$OUT"
 kill -TERM "$PID"
 RC=0
 for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done

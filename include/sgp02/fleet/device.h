@@ -103,6 +103,10 @@ int fleet_devices_lookup(struct fleet_devices *f, const char *msisdn);
 /*! Take device \a index offline for \a ms milliseconds from now (0: back online). \returns 0 or -ENOENT. */
 int fleet_devices_set_offline(struct fleet_devices *f, unsigned int index, uint32_t ms);
 
+/*! Device \a index loses the network of its enabled profile: its card falls back (fleet_euicc_fallback()).
+ *  \returns 0, -ENOENT (bad index or no fall-back profile), -EALREADY (already on the fall-back profile). */
+int fleet_devices_fallback(struct fleet_devices *f, unsigned int index);
+
 /*! \returns the card of device \a index, creating it if needed (NULL on a bad index or no memory). */
 struct fleet_euicc *fleet_devices_card(struct fleet_devices *f, unsigned int index);
 

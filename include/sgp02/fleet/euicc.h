@@ -164,6 +164,14 @@ int fleet_euicc_rx(struct fleet_euicc *e, const uint8_t *ud, size_t ud_len, uint
 int fleet_euicc_tick(struct fleet_euicc *e, uint64_t now_ms, void *out_ctx, struct fleet_mo **mo,
 		     unsigned int *num_mo);
 
+/*! The Fall-back Mechanism (SGP02.md §10.8): the enabled profile lost its network. The card disables it (ignoring
+ *  its POL1), enables the profile with the Fall-back Attribute and notifies with type 05; the notification goes
+ *  out at the next fleet_euicc_tick() (or at once in the outputs here). No roll-back follows an unconfirmed
+ *  type 05. \returns 0, -EALREADY (the fall-back profile is the enabled one), -ENOENT (no fall-back profile),
+ *  -ENOMEM, -EINVAL. */
+int fleet_euicc_fallback(struct fleet_euicc *e, uint64_t now_ms, void *out_ctx, struct fleet_mo **mo,
+			 unsigned int *num_mo);
+
 /*! \returns true and the time fleet_euicc_tick() wants to be called at, or false if nothing is pending. */
 bool fleet_euicc_next_timeout(const struct fleet_euicc *e, uint64_t *at_ms);
 
