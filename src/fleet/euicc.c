@@ -1302,6 +1302,10 @@ static void handle_packet(struct fleet_euicc *e, void *tmp, const uint8_t *pkt, 
 		return;
 	}
 	rc = exec_script(e, tmp, res.data, res.data_len, now_ms, &resp, &resp_len);
+	if (rc == -ENOMEM) {
+		o->err = rc;
+		return;
+	}
 	if (rc < 0) {
 		/* not even a script: TS 102 225 has no status for that, answer "unidentified security error"
 		 * rather than nothing so the SM-SR sees the counter consumed */
