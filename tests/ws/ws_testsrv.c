@@ -6,8 +6,8 @@
  *   - ES4-EnableProfile, asynchronous: HTTP 202 at once, then (after --delay-ms) the ES4-EnableProfileResponse
  *     POSTed to the request's wsa:ReplyTo with wsa:RelatesTo = its MessageID (digest §6.2/§6.3);
  *   - the other ES4 operations: the Receiver Fault "not implemented" of the ws core;
- *   - GET /ES4?wsdl: our wsdl/ES4_SMSR.wsdl with the address placeholder replaced by this server's URL, as the
- *     daemons do (wsdl/README.md).
+ *   - GET /ES4?wsdl: our wsdl/ES4_SMSR.wsdl, its address placeholder replaced by this server's URL by ws_http
+ *     (ws_http_cfg.public_base_url, wsdl/README.md).
  * Requests are validated against the GSMA schema (shared/spec/gsma-esim-messaging-3/all-requests.xsd unless -s).
  *
  * Usage: ws_testsrv [options]          (no options at all: a self-test of both exchanges, then exit)
@@ -53,9 +53,6 @@
 
 #define TESTSRV_ENTITY_ID	"1.3.6.1.4.1.99999.20"
 #define TESTSRV_EID		"89001012012341234012345678901224"
-/* wsdl/gen-wsdl.py: the placeholder of service addresses in our WSDLs */
-#define WSDL_ADDRESS_BASE	"https://sgp02-endpoint.invalid"
-#define WSDL_MAX_BYTES		(1024 * 1024)
 #define SELFTEST_DEADLINE_MS	10000
 
 /* The EIS GetEIS answers: a test eUICC (EISType, euicc.common.types.xsd; shapes as tests/ws/data-wsdl). No key
@@ -104,7 +101,6 @@ struct testsrv {
 	struct ws_schema *schema;
 	struct ws_mem_store *store;
 	xmlDocPtr eis_doc;
-	const char *wsdl_dir;
 	char *base_url;			/* http(s)://127.0.0.1:port */
 	unsigned long delay_ms;
 	unsigned int pending;		/* asynchronous answers not sent yet */
@@ -188,52 +184,10 @@ static int h_enable_profile(struct ws_request *req, void *data)
 
 /* ------------------------------------------------------------------ HTTP */
 
-/* GET /ES4?wsdl: our WSDL with the address placeholder replaced by our URL. */
-static void serve_wsdl(struct testsrv *ts, struct http_request *req)
-{
-	void *tmp = talloc_new(NULL);
-	char *path = talloc_asprintf(tmp, "%s/ES4_SMSR.wsdl", ts->wsdl_dir);
-	char *buf = talloc_size(tmp, WSDL_MAX_BYTES + 1);
-	char *out, *p;
-	FILE *fp = path ? fopen(path, "r") : NULL;
-	size_t n = 0;
-
-	if (fp && buf) {
-		n = fread(buf, 1, WSDL_MAX_BYTES + 1, fp);
-		fclose(fp);
-	} else if (fp) {
-		fclose(fp);
-	}
-	if (!buf || n == 0 || n > WSDL_MAX_BYTES) {
-		LOGP(DWS, LOGL_ERROR, "WSDL %s not readable\n", path ? path : "?");
-		http_respond(req, 404, "text/plain", NULL, 0, (const uint8_t *)"no WSDL\n", 8);
-		talloc_free(tmp);
-		return;
-	}
-	buf[n] = '\0';
-	out = talloc_strdup(tmp, "");
-	while (out && (p = strstr(buf, WSDL_ADDRESS_BASE))) {
-		out = talloc_asprintf_append_buffer(out, "%.*s%s", (int)(p - buf), buf, ts->base_url);
-		buf = p + strlen(WSDL_ADDRESS_BASE);
-	}
-	if (out)
-		out = talloc_strdup_append_buffer(out, buf);
-	if (!out)
-		http_respond(req, 500, NULL, NULL, 0, NULL, 0);
-	else
-		http_respond(req, 200, "text/xml; charset=utf-8", NULL, 0, (const uint8_t *)out, strlen(out));
-	talloc_free(tmp);
-}
-
 static void testsrv_handler(struct http_request *req, void *data)
 {
 	struct testsrv *ts = data;
 
-	if (!strcmp(req->method, "GET") && !strcmp(req->path, "/ES4") && req->query &&
-	    !strcasecmp(req->query, "wsdl")) {
-		serve_wsdl(ts, req);
-		return;
-	}
 	if (!strcmp(req->path, "/selftest/callback")) {
 		talloc_free(ts->cb_body);
 		ts->cb_body = talloc_strndup(ts, (const char *)req->body, req->body_len);
@@ -264,12 +218,12 @@ static struct testsrv *testsrv_start(void *ctx, const struct testsrv_cfg *cfg)
 	struct ws_service_cfg es4 = {
 		.name = "ES4SmSrService", .path = "/ES4", .entity_id = TESTSRV_ENTITY_ID,
 		.own_address = "http://127.0.0.1/ES4?EntityId=" TESTSRV_ENTITY_ID "&EntityName=ws_testsrv",
+		.wsdl_file = "ES4_SMSR.wsdl",
 	};
 
 	if (!ts)
 		return NULL;
 	ts->delay_ms = cfg->delay_ms;
-	ts->wsdl_dir = cfg->wsdl_dir;
 	ts->eis_doc = xmlReadMemory(test_eis, sizeof(test_eis) - 1, "eis.xml", NULL, XML_PARSE_NONET);
 	if (!ts->eis_doc)
 		goto fail;
@@ -287,7 +241,16 @@ static struct testsrv *testsrv_start(void *ctx, const struct testsrv_cfg *cfg)
 	ts->hc = http_client_alloc(ts, &ccfg);
 	if (!ts->hc)
 		goto fail;
+	/* listen first: the port (0 = a free one) makes the public base URL that ?wsdl puts in soap:address; no
+	 * request is read before the loop runs, by when ws_http exists */
+	ts->srv = http_server_start(ts, &scfg, testsrv_handler, ts);
+	if (!ts->srv)
+		goto fail;
+	ts->base_url = talloc_asprintf(ts, "%s://127.0.0.1:%u", cfg->cert ? "https" : "http",
+				       http_server_port(ts->srv));
 	wcfg.client = ts->hc;
+	wcfg.wsdl_dir = cfg->wsdl_dir;
+	wcfg.public_base_url = ts->base_url;
 	ts->wh = ws_http_alloc(ts, &wcfg);
 	ts->es4 = ws_service_alloc(ts, &es4, ts->schema, ws_ops_ES4SmSrService);
 	if (!ts->wh || !ts->es4 || ws_http_add_service(ts->wh, ts->es4))
@@ -300,13 +263,10 @@ static struct testsrv *testsrv_start(void *ctx, const struct testsrv_cfg *cfg)
 	}
 	ws_service_set_handler(ts->es4, "ES4-GetEIS", h_get_eis, ts);
 	ws_service_set_handler(ts->es4, "ES4-EnableProfile", h_enable_profile, ts);
-	ts->srv = http_server_start(ts, &scfg, testsrv_handler, ts);
-	if (!ts->srv)
-		goto fail;
-	ts->base_url = talloc_asprintf(ts, "%s://127.0.0.1:%u", cfg->cert ? "https" : "http",
-				       http_server_port(ts->srv));
 	return ts;
 fail:
+	if (ts->srv)
+		http_server_stop(ts->srv);
 	if (ts->eis_doc)
 		xmlFreeDoc(ts->eis_doc);
 	if (ts->hc)
