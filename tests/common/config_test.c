@@ -10,6 +10,7 @@
 
 #include <sgp02/common/app.h>
 #include <sgp02/common/db_schema.h>
+#include <sgp02/ws/ws_daemon.h>
 
 #include "testlib.h"
 
@@ -116,6 +117,8 @@ static int suite_init(void)
 {
 	g_root = talloc_named_const(NULL, 0, "config_test");
 	sgp02_app_init_vty(&t_app, g_root);
+	/* the daemons' config files also carry the web-service node */
+	ws_daemon_vty_init(&t_app, 0);
 	return 0;
 }
 
