@@ -3,6 +3,7 @@
  * P-256) is made in the suite init with OpenSSL EVP/X509 calls. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -244,6 +245,14 @@ static void test_sign_verify_ok(void)
 	CU_ASSERT_EQUAL(validate(d), 0);
 	CU_ASSERT_EQUAL(ws_xmldsig_verify_eis(t, eis_of(d), g_test_ctx, &signer, &err), 0);
 	CU_ASSERT_PTR_NOT_NULL(signer && strstr(signer, "CN=EUM1"));
+	/* xmldsig_interop.sh checks this file with an independent implementation */
+	if (getenv("XMLDSIG_TEST_OUT")) {
+		FILE *f = fopen(getenv("XMLDSIG_TEST_OUT"), "w");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		xmlDocDump(f, d);
+		fclose(f);
+	}
 	/* and after a trip over the wire */
 	r = reparse(d);
 	CU_ASSERT_EQUAL(verify(t, r, NULL), 0);
