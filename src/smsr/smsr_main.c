@@ -49,7 +49,7 @@ static const struct ws_daemon_service smsr_services[] = {
 	{ "ES3SmSrService", "/ES3", ws_ops_ES3SmSrService, "ES3_SMSR.wsdl" },
 	{ "ES4SmSrService", "/ES4", ws_ops_ES4SmSrService, "ES4_SMSR.wsdl" },
 	{ "ES7SmSrService", "/ES7", ws_ops_ES7SmSrService, "ES7_SMSR.wsdl" },
-	{ "ES7SmSrProviderService", "/ES7/provider", ws_ops_ES7SmSrProviderService, "ES7_SMSR_Provider.wsdl" },
+	{ "ES7SmSrProviderService", "/ES7/async", ws_ops_ES7SmSrProviderService, "ES7_SMSR_Provider.wsdl" },
 	{ "ES7SmSrRequesterService", "/ES7/callback", ws_ops_ES7SmSrRequesterService, "ES7_SMSR_Requester.wsdl" },
 };
 
