@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <talloc.h>
+#include <osmocom/core/fsm.h>
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/rate_ctr.h>
 #include <osmocom/core/stats.h>
@@ -84,13 +85,6 @@ static unsigned int g_esme_idx;
 /* How far the pump looks past the queue head for a message whose resubmission time has come. */
 #define ESME_SCAN_MAX	64
 
-enum bind_state {
-	BIND_DOWN,
-	BIND_CONNECTING,
-	BIND_BINDING,
-	BIND_BOUND,
-};
-
 struct esme_bind {
 	struct llist_head list;
 	struct esme *e;
@@ -102,10 +96,10 @@ struct esme_bind {
 	unsigned int rate;
 	double burst;
 
-	enum bind_state state;
+	struct osmo_fsm_inst *fi;	/*!< esme_bind_fsm, talloc child of the bind */
 	struct smpp_link *link;
 	unsigned int failures;		/*!< consecutive failed attempts (backoff exponent) */
-	struct osmo_timer_list reconnect_timer;
+	bool refused;			/*!< this attempt's bind was refused (counted already) */
 
 	double tokens;
 	struct timespec refilled;
@@ -147,7 +141,7 @@ struct esme {
 };
 
 static void esme_pump(struct esme *e);
-static void bind_connect(struct esme_bind *b);
+static bool bind_is_bound(const struct esme_bind *b);
 
 /* ------------------------------------------------------------------ time */
 
@@ -356,7 +350,7 @@ static void esme_pump(struct esme *e)
 			unsigned int scanned = 0;
 			double w;
 
-			if (b->state == BIND_BOUND && smpp_link_window_open(b->link)) {
+			if (bind_is_bound(b) && smpp_link_window_open(b->link)) {
 				bucket_refill(b, &now);
 				w = bind_wait_ms(b, &now);
 				if (w > 0) {
@@ -419,62 +413,79 @@ static void pump_timer_cb(void *data)
 	esme_pump(data);
 }
 
-/* ------------------------------------------------------------------ binds */
+/* ------------------------------------------------------------------ binds: one osmo_fsm each */
 
-static void bind_schedule_reconnect(struct esme_bind *b)
+enum esme_bind_state {
+	ESME_BIND_ST_DOWN,		/*!< waiting to (re)connect: the state timer is the backoff delay */
+	ESME_BIND_ST_CONNECTING,	/*!< TCP connect in progress */
+	ESME_BIND_ST_BINDING,		/*!< bind_transceiver sent */
+	ESME_BIND_ST_BOUND,		/*!< submit_sm may flow */
+	ESME_BIND_ST_STOPPED,		/*!< esme_stop(): unbinding or gone, never reconnects */
+};
+
+enum esme_bind_event {
+	ESME_BIND_EV_START,		/*!< connect now */
+	ESME_BIND_EV_CONNECTED,		/*!< TCP established */
+	ESME_BIND_EV_BIND_OK,		/*!< bind_transceiver_resp ESME_ROK */
+	ESME_BIND_EV_BIND_REFUSED,	/*!< any other answer, or none */
+	ESME_BIND_EV_LINK_DOWN,		/*!< the link ended (and is freed) */
+	ESME_BIND_EV_STOP,		/*!< esme_stop() */
+};
+
+static const struct value_string esme_bind_event_names[] = {
+	OSMO_VALUE_STRING(ESME_BIND_EV_START),
+	OSMO_VALUE_STRING(ESME_BIND_EV_CONNECTED),
+	OSMO_VALUE_STRING(ESME_BIND_EV_BIND_OK),
+	OSMO_VALUE_STRING(ESME_BIND_EV_BIND_REFUSED),
+	OSMO_VALUE_STRING(ESME_BIND_EV_LINK_DOWN),
+	OSMO_VALUE_STRING(ESME_BIND_EV_STOP),
+	{}
+};
+
+#define S(x) (1 << (x))
+
+static void bind_connect(struct esme_bind *b);
+
+static bool bind_is_bound(const struct esme_bind *b)
+{
+	return b->fi && b->fi->state == ESME_BIND_ST_BOUND;
+}
+
+/* Wait before the next attempt: ESME_T_RECONNECT doubled per consecutive failure, capped. */
+static void bind_go_down(struct esme_bind *b)
 {
 	unsigned long ms = backoff_ms(ESME_T_RECONNECT, ESME_T_RECONNECT_MAX, b->failures);
 
 	b->failures++;
-	b->state = BIND_DOWN;
-	LOGB(b, LOGL_INFO, "reconnecting in %lu ms\n", ms);
-	osmo_timer_schedule(&b->reconnect_timer, ms / 1000, (ms % 1000) * 1000);
+	LOGPFSML(b->fi, LOGL_INFO, "reconnecting in %lu ms\n", ms);
+	/* Not osmo_fsm_inst_state_chg_ms(): libosmocore 1.7.0 (Debian 12) schedules its timeout_ms as
+	 * microseconds. Change state without a timeout, then arm the instance's own timer, which ends in
+	 * bind_fsm_timer_cb() all the same. */
+	osmo_fsm_inst_state_chg(b->fi, ESME_BIND_ST_DOWN, 0, ESME_T_RECONNECT);
+	osmo_timer_schedule(&b->fi->timer, ms / 1000, (ms % 1000) * 1000);
 }
 
 static void bind_resp_cb(struct smpp_link *l, const struct smpp_pdu *resp, int err, void *data)
 {
 	struct esme_bind *b = data;
-	struct esme *e = b->e;
 
 	if (err < 0 || resp->command_status != SMPP_ROK || resp->command_id == SMPP_GENERIC_NACK) {
-		ESME_COUNT(e, bind_failures, ESME_CTR_BIND_FAILURES);
-		b->state = BIND_DOWN;
 		if (err == 0)
 			b->last_refusal = resp->command_status ? resp->command_status : SMPP_RBINDFAIL;
-		LOGB(b, LOGL_ERROR, "bind_transceiver as '%s' refused: %s\n", b->bind_req.system_id,
-		     err < 0 ? strerror(-err) : smpp_status_name(resp->command_status));
-		/* closed() follows and schedules the next attempt */
-		smpp_link_close(l);
+		LOGPFSML(b->fi, LOGL_ERROR, "bind_transceiver as '%s' refused: %s\n", b->bind_req.system_id,
+			 err < 0 ? strerror(-err) : smpp_status_name(resp->command_status));
+		osmo_fsm_inst_dispatch(b->fi, ESME_BIND_EV_BIND_REFUSED, NULL);
 		return;
 	}
-	b->state = BIND_BOUND;
-	b->failures = 0;
-	b->last_refusal = 0;
-	b->tokens = OSMO_MIN(b->burst, 1.0);
-	b->refilled = now_ts();
-	ESME_COUNT(e, binds, ESME_CTR_BINDS);
-	LOGB(b, LOGL_NOTICE, "bound to '%s' as '%s'\n", resp->system_id, b->bind_req.system_id);
-	smpp_link_keepalive(l, true);
-	esme_pump(e);
+	LOGPFSML(b->fi, LOGL_NOTICE, "bound to '%s' as '%s'\n", resp->system_id, b->bind_req.system_id);
+	osmo_fsm_inst_dispatch(b->fi, ESME_BIND_EV_BIND_OK, NULL);
 }
 
 static void bind_link_established(struct smpp_link *l)
 {
 	struct esme_bind *b = smpp_link_data(l);
-	struct smpp_pdu *req = talloc_zero(b, struct smpp_pdu);
-	int rc;
 
-	if (!req) {
-		smpp_link_close(l);
-		return;
-	}
-	*req = b->bind_req;
-	req->command_id = SMPP_BIND_TRANSCEIVER;
-	b->state = BIND_BINDING;
-	rc = smpp_link_request(l, req, bind_resp_cb, b);
-	talloc_free(req);
-	if (rc < 0)
-		smpp_link_close(l);
+	osmo_fsm_inst_dispatch(b->fi, ESME_BIND_EV_CONNECTED, NULL);
 }
 
 static void bind_deliver(struct esme_bind *b, const struct smpp_pdu *pdu)
@@ -535,7 +546,8 @@ static void bind_link_request(struct smpp_link *l, const struct smpp_pdu *pdu)
 		smpp_link_respond(l, pdu, SMPP_RINVCMDID, NULL);
 		return;
 	}
-	if (b->state != BIND_BOUND) {
+	/* §2.2: deliver_sm only to a bound receiver/transceiver */
+	if (!bind_is_bound(b)) {
 		smpp_link_respond(l, pdu, SMPP_RINVBNDSTS, NULL);
 		return;
 	}
@@ -546,18 +558,10 @@ static void bind_link_closed(struct smpp_link *l, enum smpp_link_end why)
 {
 	struct esme_bind *b = smpp_link_data(l);
 
-	LOGB(b, b->state == BIND_BOUND ? LOGL_NOTICE : LOGL_INFO, "link down (%s)\n", smpp_link_end_name(why));
-	if (b->state == BIND_CONNECTING || b->state == BIND_BINDING)
-		ESME_COUNT(b->e, bind_failures, ESME_CTR_BIND_FAILURES);
+	LOGPFSML(b->fi, bind_is_bound(b) ? LOGL_NOTICE : LOGL_INFO, "link down (%s)\n", smpp_link_end_name(why));
 	b->link = NULL;
 	talloc_free(l);
-	if (b->e->stopping) {
-		b->state = BIND_DOWN;
-		return;
-	}
-	bind_schedule_reconnect(b);
-	/* its in-flight messages are back in the queue: another bind may take them */
-	esme_pump(b->e);
+	osmo_fsm_inst_dispatch(b->fi, ESME_BIND_EV_LINK_DOWN, NULL);
 }
 
 static const struct smpp_link_ops bind_link_ops = {
@@ -570,25 +574,203 @@ static void bind_connect(struct esme_bind *b)
 {
 	char *name = talloc_asprintf(b, "esme %s -> %s:%u", b->name, b->host, b->port);
 
-	b->state = BIND_CONNECTING;
+	b->refused = false;
+	osmo_fsm_inst_state_chg(b->fi, ESME_BIND_ST_CONNECTING, 0, 0);
 	b->link = smpp_link_connect(b, b->host, b->port, &bind_link_ops, b, name);
 	talloc_free(name);
 	if (!b->link) {
 		ESME_COUNT(b->e, bind_failures, ESME_CTR_BIND_FAILURES);
-		bind_schedule_reconnect(b);
+		bind_go_down(b);
 		return;
 	}
 	smpp_link_set_window(b->link, b->window);
 }
 
-static void reconnect_timer_cb(void *data)
+static void bind_st_down(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
-	bind_connect(data);
+	struct esme_bind *b = fi->priv;
+
+	switch (event) {
+	case ESME_BIND_EV_START:
+		bind_connect(b);
+		break;
+	default:
+		break;
+	}
+}
+
+static void bind_st_connecting(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	struct esme_bind *b = fi->priv;
+	struct smpp_pdu *req;
+
+	switch (event) {
+	case ESME_BIND_EV_CONNECTED:
+		req = talloc_zero(b, struct smpp_pdu);
+		if (!req) {
+			smpp_link_close(b->link);
+			return;
+		}
+		*req = b->bind_req;
+		req->command_id = SMPP_BIND_TRANSCEIVER;
+		osmo_fsm_inst_state_chg(fi, ESME_BIND_ST_BINDING, 0, 0);
+		/* the bind answer times out with the link's response timer (SMPP_T_RESP) */
+		if (smpp_link_request(b->link, req, bind_resp_cb, b) < 0)
+			smpp_link_close(b->link);
+		talloc_free(req);
+		break;
+	case ESME_BIND_EV_LINK_DOWN:
+		ESME_COUNT(b->e, bind_failures, ESME_CTR_BIND_FAILURES);
+		bind_go_down(b);
+		break;
+	default:
+		break;
+	}
+}
+
+static void bind_st_binding(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	struct esme_bind *b = fi->priv;
+
+	switch (event) {
+	case ESME_BIND_EV_BIND_OK:
+		osmo_fsm_inst_state_chg(fi, ESME_BIND_ST_BOUND, 0, 0);
+		break;
+	case ESME_BIND_EV_BIND_REFUSED:
+		ESME_COUNT(b->e, bind_failures, ESME_CTR_BIND_FAILURES);
+		b->refused = true;
+		/* LINK_DOWN follows */
+		smpp_link_close(b->link);
+		break;
+	case ESME_BIND_EV_LINK_DOWN:
+		if (!b->refused)
+			ESME_COUNT(b->e, bind_failures, ESME_CTR_BIND_FAILURES);
+		bind_go_down(b);
+		break;
+	default:
+		break;
+	}
+}
+
+static void bind_st_bound_onenter(struct osmo_fsm_inst *fi, uint32_t prev_state)
+{
+	struct esme_bind *b = fi->priv;
+
+	b->failures = 0;
+	b->last_refusal = 0;
+	b->tokens = OSMO_MIN(b->burst, 1.0);
+	b->refilled = now_ts();
+	ESME_COUNT(b->e, binds, ESME_CTR_BINDS);
+	smpp_link_keepalive(b->link, true);
+	esme_pump(b->e);
+}
+
+static void bind_st_bound(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	struct esme_bind *b = fi->priv;
+
+	switch (event) {
+	case ESME_BIND_EV_LINK_DOWN:
+		bind_go_down(b);
+		/* its in-flight messages are back in the queue: another bind may take them */
+		esme_pump(b->e);
+		break;
+	default:
+		break;
+	}
+}
+
+static void bind_st_stopped(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	/* LINK_DOWN: the unbind (or close) finished; nothing more to do */
+}
+
+static void bind_allstate(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	struct esme_bind *b = fi->priv;
+
+	if (event != ESME_BIND_EV_STOP || fi->state == ESME_BIND_ST_STOPPED)
+		return;
+	if (b->link) {
+		if (fi->state == ESME_BIND_ST_BOUND) {
+			/* SMPP 3.4 §4.2 */
+			LOGPFSML(fi, LOGL_NOTICE, "unbinding\n");
+			smpp_link_unbind(b->link);
+		} else {
+			smpp_link_close(b->link);
+		}
+	}
+	osmo_fsm_inst_state_chg(fi, ESME_BIND_ST_STOPPED, 0, 0);
+}
+
+static int bind_fsm_timer_cb(struct osmo_fsm_inst *fi)
+{
+	struct esme_bind *b = fi->priv;
+
+	/* only DOWN has a timer: the backoff is over */
+	if (fi->state == ESME_BIND_ST_DOWN)
+		bind_connect(b);
+	return 0;
+}
+
+static const struct osmo_fsm_state esme_bind_states[] = {
+	[ESME_BIND_ST_DOWN] = {
+		.name = "DOWN",
+		.in_event_mask = S(ESME_BIND_EV_START),
+		.out_state_mask = S(ESME_BIND_ST_CONNECTING) | S(ESME_BIND_ST_DOWN) | S(ESME_BIND_ST_STOPPED),
+		.action = bind_st_down,
+	},
+	[ESME_BIND_ST_CONNECTING] = {
+		.name = "CONNECTING",
+		.in_event_mask = S(ESME_BIND_EV_CONNECTED) | S(ESME_BIND_EV_LINK_DOWN),
+		.out_state_mask = S(ESME_BIND_ST_BINDING) | S(ESME_BIND_ST_DOWN) | S(ESME_BIND_ST_STOPPED),
+		.action = bind_st_connecting,
+	},
+	[ESME_BIND_ST_BINDING] = {
+		.name = "BINDING",
+		.in_event_mask = S(ESME_BIND_EV_BIND_OK) | S(ESME_BIND_EV_BIND_REFUSED) | S(ESME_BIND_EV_LINK_DOWN),
+		.out_state_mask = S(ESME_BIND_ST_BOUND) | S(ESME_BIND_ST_DOWN) | S(ESME_BIND_ST_STOPPED),
+		.action = bind_st_binding,
+	},
+	[ESME_BIND_ST_BOUND] = {
+		.name = "BOUND",
+		.in_event_mask = S(ESME_BIND_EV_LINK_DOWN),
+		.out_state_mask = S(ESME_BIND_ST_DOWN) | S(ESME_BIND_ST_STOPPED),
+		.onenter = bind_st_bound_onenter,
+		.action = bind_st_bound,
+	},
+	[ESME_BIND_ST_STOPPED] = {
+		.name = "STOPPED",
+		.in_event_mask = S(ESME_BIND_EV_LINK_DOWN) | S(ESME_BIND_EV_BIND_OK) | S(ESME_BIND_EV_BIND_REFUSED) |
+				 S(ESME_BIND_EV_CONNECTED),
+		.action = bind_st_stopped,
+	},
+};
+
+static struct osmo_fsm esme_bind_fsm = {
+	.name = "esme_bind",
+	.states = esme_bind_states,
+	.num_states = ARRAY_SIZE(esme_bind_states),
+	.allstate_event_mask = S(ESME_BIND_EV_STOP),
+	.allstate_action = bind_allstate,
+	.timer_cb = bind_fsm_timer_cb,
+	.log_subsys = DSMPP,
+	.event_names = esme_bind_event_names,
+};
+
+static __attribute__((constructor)) void esme_fsm_register(void)
+{
+	OSMO_ASSERT(osmo_fsm_register(&esme_bind_fsm) == 0);
 }
 
 static int bind_destructor(struct esme_bind *b)
 {
-	osmo_timer_del(&b->reconnect_timer);
+	/* the link first: no callback may reach a freed FSM instance */
+	TALLOC_FREE(b->link);
+	if (b->fi) {
+		osmo_fsm_inst_free(b->fi);
+		b->fi = NULL;
+	}
 	return 0;
 }
 
@@ -615,11 +797,9 @@ static int esme_destructor(struct esme *e)
 		rate_ctr_group_free(e->ctrs);
 		e->ctrs = NULL;
 	}
-	/* no callbacks from here on: the links go before the messages they point at */
-	llist_for_each_entry(b, &e->binds, list) {
-		osmo_timer_del(&b->reconnect_timer);
-		TALLOC_FREE(b->link);
-	}
+	/* no callbacks from here on: the links and FSMs go before the messages they point at */
+	llist_for_each_entry(b, &e->binds, list)
+		bind_destructor(b);
 	return 0;
 }
 
@@ -671,11 +851,16 @@ int esme_add_bind(struct esme *e, const struct esme_bind_cfg *bc)
 	r->addr_ton = bc->addr_ton;
 	r->addr_npi = bc->addr_npi;
 	osmo_strlcpy(r->address_range, bc->address_range ? bc->address_range : "", sizeof(r->address_range));
-	osmo_timer_setup(&b->reconnect_timer, reconnect_timer_cb, b);
+	b->fi = osmo_fsm_inst_alloc(&esme_bind_fsm, b, b, LOGL_DEBUG, NULL);
+	if (!b->fi) {
+		talloc_free(b);
+		return -ENOMEM;
+	}
+	osmo_fsm_inst_update_id_f_sanitize(b->fi, '-', "%s", b->name);
 	talloc_set_destructor(b, bind_destructor);
 	llist_add_tail(&b->list, &e->binds);
-	if (e->started && !e->stopping)
-		bind_connect(b);
+	if (e->started)
+		osmo_fsm_inst_dispatch(b->fi, e->stopping ? ESME_BIND_EV_STOP : ESME_BIND_EV_START, NULL);
 	return 0;
 }
 
@@ -687,7 +872,7 @@ void esme_start(struct esme *e)
 		return;
 	e->started = true;
 	llist_for_each_entry(b, &e->binds, list)
-		bind_connect(b);
+		osmo_fsm_inst_dispatch(b->fi, ESME_BIND_EV_START, NULL);
 }
 
 void esme_stop(struct esme *e)
@@ -696,17 +881,8 @@ void esme_stop(struct esme *e)
 
 	e->stopping = true;
 	osmo_timer_del(&e->pump_timer);
-	llist_for_each_entry(b, &e->binds, list) {
-		osmo_timer_del(&b->reconnect_timer);
-		if (!b->link)
-			continue;
-		if (b->state == BIND_BOUND) {
-			LOGB(b, LOGL_NOTICE, "unbinding\n");
-			smpp_link_unbind(b->link);
-		} else {
-			smpp_link_close(b->link);
-		}
-	}
+	llist_for_each_entry(b, &e->binds, list)
+		osmo_fsm_inst_dispatch(b->fi, ESME_BIND_EV_STOP, NULL);
 }
 
 unsigned int esme_link_count(const struct esme *e)
@@ -753,7 +929,7 @@ unsigned int esme_bound_count(const struct esme *e)
 	unsigned int n = 0;
 
 	llist_for_each_entry(b, &e->binds, list)
-		n += b->state == BIND_BOUND;
+		n += bind_is_bound(b);
 	return n;
 }
 
