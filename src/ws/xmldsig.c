@@ -383,10 +383,31 @@ fail:
 	return NULL;
 }
 
+/* Called by xmlsec once the Reference's transform chain is built, before it runs. The digested data must be
+ * EumSignedInfo without the signature whether or not the signer listed the enveloped-signature transform (a
+ * reference with no URI and only exclusive c14n is what other EUM tools produce): put one in front. Applying it
+ * twice changes nothing. Its "here" node is any node of the signature (the chain's DigestMethod, for one). */
+static int prepend_enveloped(xmlSecTransformCtxPtr tc)
+{
+	xmlSecTransformPtr t, env;
+	xmlNodePtr here = NULL;
+
+	for (t = tc->first; t && !here; t = t->next)
+		here = t->hereNode;
+	if (!here)
+		return -1;
+	env = xmlSecTransformCtxCreateAndPrepend(tc, xmlSecTransformEnvelopedId);
+	if (!env)
+		return -1;
+	env->hereNode = here;
+	return 0;
+}
+
 static int restrict_ctx(xmlSecDSigCtxPtr dc)
 {
 	/* only the empty/absent Reference URI (our EumSignedInfo); no same-document ids, files or URLs */
 	dc->enabledReferenceUris = xmlSecTransformUriTypeEmpty;
+	dc->referencePreExecuteCallback = prepend_enveloped;
 	/* the key can only come from an X.509 certificate that chains to a trusted one: no KeyValue (a key the
 	 * attacker chose), no KeyName lookup, no RetrievalMethod */
 	if (xmlSecPtrListAdd(&dc->keyInfoReadCtx.enabledKeyData, (const xmlSecPtr)xmlSecKeyDataX509Id) < 0)

@@ -4,6 +4,9 @@
 # EumSignedInfo alone, and the ECDSA-SHA256 SignatureValue (r||s) must verify over the exclusive canonical form of
 # ds:SignedInfo with the key of the KeyInfo certificate (XML-DSig 1.0 §4.3.3, §6.4.3; RFC 4051 §3.3).
 # Usage: xmldsig_interop.py FILE. Exit 0 if all holds, 1 if not, 77 if a module is missing.
+# Also the other way round: xmldsig_interop.py sign IN OUT KEY.pem CERT.pem [enveloped] writes IN with its
+# EumSignature made here (Reference without URI, exclusive c14n, ECDSA-SHA256; the enveloped-signature transform
+# listed only if asked), for tests/ws/xmldsig_test to verify.
 import base64
 import hashlib
 import sys
@@ -12,7 +15,7 @@ try:
     from lxml import etree
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, utils
 except ImportError as e:
     print("skip: %s" % e)
@@ -55,5 +58,43 @@ def main(path):
     return ok
 
 
+def sub(parent, name, **attrs):
+    e = etree.SubElement(parent, "{%s}%s" % (NS["ds"], name), nsmap={"ds": NS["ds"]})
+    for k, v in attrs.items():
+        e.set(k, v)
+    return e
+
+
+def sign(path_in, path_out, key_path, cert_path, enveloped):
+    doc = etree.parse(path_in, etree.XMLParser(resolve_entities=False, no_network=True))
+    si = doc.find(".//rps:Eis/rps:EumSignedInfo", NS)
+    sig = doc.find(".//rps:Eis/rps:EumSignature", NS)
+    for c in list(sig):
+        sig.remove(c)
+    sig.text = None
+    key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
+    cert = x509.load_pem_x509_certificate(open(cert_path, "rb").read())
+    sinfo = sub(sig, "SignedInfo")
+    sub(sinfo, "CanonicalizationMethod", Algorithm=C14N_EXC)
+    sub(sinfo, "SignatureMethod", Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256")
+    ref = sub(sinfo, "Reference")
+    tr = sub(ref, "Transforms")
+    if enveloped:
+        sub(tr, "Transform", Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature")
+    sub(tr, "Transform", Algorithm=C14N_EXC)
+    sub(ref, "DigestMethod", Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
+    sub(ref, "DigestValue").text = base64.b64encode(hashlib.sha256(c14n(si)).digest()).decode()
+    der = key.sign(c14n(sinfo), ec.ECDSA(hashes.SHA256()))
+    r, s = utils.decode_dss_signature(der)
+    sub(sig, "SignatureValue").text = base64.b64encode(r.to_bytes(32, "big") + s.to_bytes(32, "big")).decode()
+    xd = sub(sub(sig, "KeyInfo"), "X509Data")
+    sub(xd, "X509Certificate").text = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    doc.write(path_out, xml_declaration=True, encoding="UTF-8")
+    return True
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "sign":
+        ok = sign(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], len(sys.argv) > 6)
+        sys.exit(0 if ok and main(sys.argv[3]) else 1)
     sys.exit(0 if main(sys.argv[1]) else 1)

@@ -671,6 +671,33 @@ static void test_full_restart(void)
 	CU_ASSERT_EQUAL(ws_xmldsig_init(), 0);
 }
 
+/* xmldsig_interop.sh: an EIS signed by another implementation (XMLDSIG_TEST_IN), trusted certificate file
+ * (XMLDSIG_TEST_TRUST); nothing to do without them */
+static void test_external_signature(void)
+{
+	const char *in = getenv("XMLDSIG_TEST_IN"), *trust = getenv("XMLDSIG_TEST_TRUST");
+	struct ws_xmldsig_trust *t;
+	size_t len;
+	uint8_t *buf;
+	xmlDocPtr d;
+	char *err = NULL;
+
+	if (!in || !trust)
+		return;
+	t = trust_of(NULL, NULL);
+	CU_ASSERT_EQUAL_FATAL(ws_xmldsig_trust_add_file(t, trust), 0);
+	buf = test_read_file(in, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	d = ws_eis_read_xml(g_test_ctx, buf, len, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(verify(t, d, &err), 0);
+	if (err)
+		printf("\nexternal signature: %s\n", err);
+	xmlNodeSetContent(find(eis_of(d), "Eid"), BAD_CAST "89049032000000000000000000009960");
+	CU_ASSERT_EQUAL(verify(t, d, NULL), -EBADMSG);
+	xmlFreeDoc(d);
+}
+
 static void test_status_codes(void)
 {
 	const char *s, *r;
@@ -771,6 +798,7 @@ static const struct test_case dsig_cases[] = {
 	TEST_CASE(test_bad_inputs),
 	TEST_CASE(test_trust_file),
 	TEST_CASE(test_full_restart),
+	TEST_CASE(test_external_signature),
 	TEST_CASE(test_status_codes),
 	TEST_CASE(test_init_refcount),
 	TEST_END

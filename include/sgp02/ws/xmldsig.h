@@ -11,7 +11,8 @@
  *  - one ds:Reference, no URI (or URI=""), transforms: enveloped-signature and/or exclusive c14n (or c14n 1.0),
  *    digest SHA-256/384/512; the digested octets are the canonical form of EumSignedInfo alone (the signature
  *    processing runs on a private document whose root is a copy of EumSignedInfo with the signature enveloped
- *    in it, so that the enveloped-signature transform yields exactly EumSignedInfo);
+ *    in it; an enveloped-signature transform is applied whether or not the Reference lists it, so a signer that
+ *    wrote only exclusive c14n is understood too);
  *  - CanonicalizationMethod exclusive c14n (or c14n 1.0); SignatureMethod ECDSA or RSA with SHA-256/384/512;
  *  - ds:KeyInfo/ds:X509Data/ds:X509Certificate with the EUM certificate, which must be one of the trusted
  *    certificates or be issued by one (chain checked by xmlsec/OpenSSL, at the current time). KeyValue, KeyName,
