@@ -54,7 +54,7 @@ static const struct rate_ctr_desc smsc_ctr_desc[] = {
 	[SMSC_CTR_RECEIPTS] = { "smsc:receipts", "Delivery receipts queued" },
 	[SMSC_CTR_MO_QUEUED] = { "smsc:mo_queued", "MO messages queued for the ESMEs" },
 	[SMSC_CTR_DELIVERED] = { "smsc:delivered", "deliver_sm answered ESME_ROK (MO and receipts)" },
-	[SMSC_CTR_DELIVER_RETRIES] = { "smsc:deliver_retries", "deliver_sm offered again after a refusal or no answer" },
+	[SMSC_CTR_DELIVER_RETRIES] = { "smsc:deliver_retries", "deliver_sm offered again after refusal/no answer" },
 	[SMSC_CTR_DROPPED] = { "smsc:dropped", "deliver_sm given up after all attempts" },
 };
 

@@ -94,7 +94,8 @@ fi
 
 # the SMS-PP fields as tshark reads them (SGP.02 digest §7.1): PID 0x7F, DCS 0xF6, UDHI in esm_class, and
 # the UDH of every submit_sm is a TS 31.115 command packet header (IEI 0x70)
-good='smpp.command_id == 0x00000004 && smpp.protocol_id == 0x7f && smpp.data_coding == 0xf6 && smpp.esm.submit.features == 1'
+good='smpp.command_id == 0x00000004 && smpp.protocol_id == 0x7f && smpp.data_coding == 0xf6'
+good="$good && smpp.esm.submit.features == 1"
 n_sm=$($TS -Y 'smpp.command_id == 0x00000004' 2>/dev/null | wc -l)
 n_bad=$($TS -Y "smpp.command_id == 0x00000004 && !($good)" 2>/dev/null | wc -l)
 n_udh=$($TS -Y 'smpp.command_id == 0x00000004 && gsm_sms.ie_identifier == 0x70' 2>/dev/null | wc -l)
