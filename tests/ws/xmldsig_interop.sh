@@ -41,7 +41,8 @@ if ! openssl ecparam -name prime256v1 -genkey -noout -out "$TMP/eum.key" 2>"$TMP
 else
 	for mode in "" enveloped; do
 		if ! /usr/bin/python3 "$SRCDIR/tests/ws/xmldsig_interop.py" sign \
-			"$SRCDIR/tests/ws/data-eis/eis_full.xml" "$TMP/ext.xml" "$TMP/eum.key" "$TMP/eum.pem" $mode; then
+			"$SRCDIR/tests/ws/data-eis/eis_full.xml" "$TMP/ext.xml" \
+			"$TMP/eum.key" "$TMP/eum.pem" $mode; then
 			echo "FAIL python could not sign (${mode:-plain})"
 			failed=$((failed + 1))
 			continue
