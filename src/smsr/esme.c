@@ -1,8 +1,9 @@
 /* The SM-SR's SMPP ESME; see esme.h.
  *
- * Every bind is a small state machine: DOWN -(reconnect timer)-> CONNECTING -(TCP up, send
+ * Every bind is an osmo_fsm (esme_bind_fsm): DOWN -(backoff timer)-> CONNECTING -(TCP up, send
  * bind_transceiver)-> BINDING -(bind_transceiver_resp ESME_ROK)-> BOUND; the end of its link or a
- * refused bind sends it back to DOWN with the next backoff delay. One pump hands queued messages
+ * refused bind sends it back to DOWN with the next backoff delay; esme_stop() leads every state to
+ * STOPPED (unbind when bound). One pump hands queued messages
  * to bound binds, round robin, as far as each one's window and token bucket allow, and wakes
  * itself up when the next token or the next resubmission is due.
  */

@@ -96,6 +96,8 @@ struct esme_receipt {
 	const char *source_addr;	/*!< the device */
 };
 
+/*! Callbacks run from the event loop, never from inside esme_submit(). They may call esme_submit(), but
+ *  must not free the ESME (do that from the loop, e.g. a zero timer). */
 struct esme_ops {
 	/*! Result of esme_submit(): \a err 0 and \a message_id on success; else -EAGAIN (still
 	 *  throttled / queue full after all retries), -EPROTO (SMSC error \a status), -ETIMEDOUT. */

@@ -70,6 +70,7 @@ enum smsc_mt_result {
 	SMSC_MT_UNDELIVERABLE = -1,	/*!< accepted, but the device is unreachable (receipt UNDELIV) */
 };
 
+/*! Called from the event loop; must not free the SMSC. */
 struct smsc_ops {
 	/*! An MT message. \returns an smsc_mt_result, or a positive SMPP status to refuse the submit_sm. */
 	int (*mt)(struct smsc *s, const struct smsc_mt *mt, void *data);
