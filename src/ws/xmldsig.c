@@ -172,12 +172,11 @@ int ws_xmldsig_trust_add_pem(struct ws_xmldsig_trust *t, const uint8_t *pem, siz
 	}
 	ERR_clear_error();
 	BIO_free(bio);
+	/* the certificates before a bad one are in the keys manager already: count them */
+	t->count += added;
 	if (rc)
 		return rc;
-	if (!added)
-		return -EINVAL;
-	t->count += added;
-	return 0;
+	return added ? 0 : -EINVAL;
 }
 
 int ws_xmldsig_trust_add_file(struct ws_xmldsig_trust *t, const char *path)

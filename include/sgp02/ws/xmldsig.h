@@ -47,7 +47,8 @@ void ws_xmldsig_shutdown(void);
  *  \returns NULL on error. */
 struct ws_xmldsig_trust *ws_xmldsig_trust_alloc(void *ctx);
 
-/*! Add one or more PEM certificates. \returns 0; -EINVAL if no certificate could be read; -ENOMEM. */
+/*! Add one or more PEM certificates (a bundle). \returns 0; -EINVAL if no certificate could be read or one was
+ *  refused (those before it stay added); -ENOMEM. */
 int ws_xmldsig_trust_add_pem(struct ws_xmldsig_trust *t, const uint8_t *pem, size_t len);
 
 /*! Add the PEM certificates of a file (read with bounded size). \returns 0, -errno from reading, or as above. */
