@@ -236,7 +236,8 @@ struct ws_eis {
  *  values checked (EID check digits via gp_eid_validate(), ICCID, AID/TAR/hex lengths, OIDs, versions, dates,
  *  enumerations, integer ranges) and bounded by the WS_EIS_MAX_* limits. Children must be in the namespace of
  *  \a eis_node (the GSMA schemas are chameleon). The EumSignature is copied, not verified: call
- *  ws_xmldsig_verify_eis() on the same element first (xmldsig.h).
+ *  ws_xmldsig_verify_eis() on the same element too (xmldsig.h), e.g. after parsing, with the trusted set of the
+ *  EUM that Eum-id names, so that one EUM cannot register eUICCs in another EUM's name.
  *  \param ctx talloc parent of the result.
  *  \param[out] out the EIS on success (free with talloc_free()).
  *  \param[out] err if not NULL, a talloc'd message on \a ctx naming the element and the problem, on failure.
