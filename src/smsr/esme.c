@@ -385,6 +385,7 @@ static void esme_pump(struct esme *e)
 						b->tokens -= 1.0;
 					progress = true;
 				} else if (rc == -EINVAL) {
+					/* unreachable after the checks of esme_alloc() and esme_submit() */
 					LOGB(b, LOGL_ERROR, "cannot encode submit_sm to %s\n", pick->dest_addr);
 					sm_finish(pick, -EINVAL, 0, NULL);
 				} else {
@@ -806,8 +807,12 @@ static int esme_destructor(struct esme *e)
 
 struct esme *esme_alloc(void *ctx, const struct esme_cfg *cfg, const struct esme_ops *ops, void *data)
 {
-	struct esme *e = talloc_zero(ctx, struct esme);
+	struct esme *e;
 
+	/* SMPP 3.4 §5.2.8: source_addr is at most 20 characters */
+	if (cfg->source_addr && strlen(cfg->source_addr) > 20)
+		return NULL;
+	e = talloc_zero(ctx, struct esme);
 	if (!e)
 		return NULL;
 	e->cfg = *cfg;

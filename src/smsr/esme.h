@@ -122,6 +122,7 @@ struct esme_stats {
 	unsigned long bind_failures;	/*!< refused binds and failed connects */
 };
 
+/*! \returns the ESME, or NULL (source_addr longer than 20 characters, out of memory). */
 struct esme *esme_alloc(void *ctx, const struct esme_cfg *cfg, const struct esme_ops *ops, void *data);
 /*! Add a bind (before or after esme_start()). \returns 0 or -EINVAL (field too long). */
 int esme_add_bind(struct esme *e, const struct esme_bind_cfg *bc);
