@@ -9,6 +9,8 @@
 
 #include <sgp02/ota/rapdu.h>
 
+#include "ota_buf.h"
+
 /* ------------------------------------------------------------------------------------------------------------
  * BER length fields. TS 102 226 §5.2 uses BER-TLV with single-byte tags; lengths up to 65535 are enough for any
  * script we send or receive (an HTTP body is split into several scripts long before that).
@@ -75,118 +77,27 @@ int ota_rapdu_len_decode(const uint8_t *buf, size_t buf_len, size_t *len)
 	}
 }
 
-/* One TLV with a single-byte tag at buf[*off], not reaching beyond end. Advances *off past it. */
-struct tlv {
-	uint8_t tag;
-	const uint8_t *val;
-	size_t len;
-};
-
-static int tlv_read(const uint8_t *buf, size_t end, size_t *off, struct tlv *t)
-{
-	size_t l, hdr;
-	int rc;
-
-	if (*off >= end)
-		return -EBADMSG;
-	t->tag = buf[*off];
-	rc = ota_rapdu_len_decode(buf + *off + 1, end - *off - 1, &l);
-	if (rc < 0)
-		return rc;
-	hdr = 1 + rc;
-	if (l > end - *off - hdr)
-		return -EMSGSIZE;
-	t->val = buf + *off + hdr;
-	t->len = l;
-	*off += hdr + l;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------------------------------------------
- * A small growable output buffer on a talloc context.
- * ------------------------------------------------------------------------------------------------------------ */
-
-struct wbuf {
-	void *ctx;
-	uint8_t *data;
-	size_t len, cap;
-};
-
-static int wb_reserve(struct wbuf *w, size_t n)
-{
-	size_t ncap;
-	uint8_t *p;
-
-	if (w->len + n <= w->cap)
-		return 0;
-	ncap = w->cap ? w->cap : 64;
-	while (ncap < w->len + n)
-		ncap *= 2;
-	p = talloc_realloc_size(w->ctx, w->data, ncap);
-	if (!p)
-		return -ENOMEM;
-	w->data = p;
-	w->cap = ncap;
-	return 0;
-}
-
-static int wb_put(struct wbuf *w, const void *d, size_t n)
-{
-	int rc = wb_reserve(w, n);
-
-	if (rc < 0)
-		return rc;
-	if (n)
-		memcpy(w->data + w->len, d, n);
-	w->len += n;
-	return 0;
-}
-
-static int wb_byte(struct wbuf *w, uint8_t b)
-{
-	return wb_put(w, &b, 1);
-}
-
-static int wb_len(struct wbuf *w, size_t len)
-{
-	uint8_t l[3];
-	int n = ota_rapdu_len_encode(l, sizeof(l), len);
-
-	if (n < 0)
-		return n;
-	return wb_put(w, l, n);
-}
-
-static int wb_tlv(struct wbuf *w, uint8_t tag, const uint8_t *v, size_t n)
-{
-	int rc;
-
-	if ((rc = wb_byte(w, tag)) < 0 || (rc = wb_len(w, n)) < 0 || (rc = wb_put(w, v, n)) < 0)
-		return rc;
-	return 0;
-}
-
 /* Wrap content in a scripting template and hand the result to the caller (as a talloc child of ctx). */
-static int wrap_template(void *ctx, struct wbuf *content, enum ota_rapdu_format format, uint8_t tag_def,
+static int wrap_template(void *ctx, struct ota_wbuf *content, enum ota_rapdu_format format, uint8_t tag_def,
 			 uint8_t tag_indef, uint8_t **out, size_t *out_len)
 {
-	struct wbuf w = { .ctx = ctx };
+	struct ota_wbuf w = { .ctx = ctx };
 	int rc;
 
 	if (format == OTA_RAPDU_FMT_DEFINITE) {
-		if ((rc = wb_byte(&w, tag_def)) < 0 || (rc = wb_len(&w, content->len)) < 0)
+		if ((rc = ota_wb_byte(&w, tag_def)) < 0 || (rc = ota_wb_len(&w, content->len)) < 0)
 			goto err;
 	} else {
 		/* BER indefinite form: tag, 80, contents, end-of-contents 00 00 */
-		if ((rc = wb_byte(&w, tag_indef)) < 0 || (rc = wb_byte(&w, 0x80)) < 0)
+		if ((rc = ota_wb_byte(&w, tag_indef)) < 0 || (rc = ota_wb_byte(&w, 0x80)) < 0)
 			goto err;
 	}
-	if ((rc = wb_put(&w, content->data, content->len)) < 0)
+	if ((rc = ota_wb_put(&w, content->data, content->len)) < 0)
 		goto err;
 	if (format == OTA_RAPDU_FMT_INDEFINITE) {
 		static const uint8_t eoc[2] = { 0x00, 0x00 };
 
-		if ((rc = wb_put(&w, eoc, 2)) < 0)
+		if ((rc = ota_wb_put(&w, eoc, 2)) < 0)
 			goto err;
 	}
 	if (!w.data) {
@@ -246,7 +157,7 @@ static bool chain_valid(unsigned int v)
 
 int ota_rapdu_cmd_build(void *ctx, const struct ota_rapdu_cmd_script *script, uint8_t **out, size_t *out_len)
 {
-	struct wbuf c = { .ctx = ctx };
+	struct ota_wbuf c = { .ctx = ctx };
 	unsigned int i;
 	int rc;
 
@@ -266,7 +177,7 @@ int ota_rapdu_cmd_build(void *ctx, const struct ota_rapdu_cmd_script *script, ui
 				rc = -EINVAL;
 				goto err;
 			}
-			if ((rc = wb_put(&c, it->data, it->len)) < 0)
+			if ((rc = ota_wb_put(&c, it->data, it->len)) < 0)
 				goto err;
 		}
 		*out = c.data;
@@ -280,7 +191,7 @@ int ota_rapdu_cmd_build(void *ctx, const struct ota_rapdu_cmd_script *script, ui
 	if (script->chaining != OTA_RAPDU_CHAIN_NONE) {
 		uint8_t v = script->chaining;
 
-		if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_SCRIPT_CHAINING, &v, 1)) < 0)
+		if ((rc = ota_wb_tlv(&c, OTA_RAPDU_TAG_SCRIPT_CHAINING, &v, 1)) < 0)
 			goto err;
 	}
 	for (i = 0; i < script->num_items; i++) {
@@ -304,7 +215,7 @@ int ota_rapdu_cmd_build(void *ctx, const struct ota_rapdu_cmd_script *script, ui
 			rc = -EINVAL;
 			goto err;
 		}
-		if ((rc = wb_tlv(&c, it->type, it->data, it->len)) < 0)
+		if ((rc = ota_wb_tlv(&c, it->type, it->data, it->len)) < 0)
 			goto err;
 	}
 	if (script->format == OTA_RAPDU_FMT_DEFINITE && c.len > OTA_RAPDU_MAX_LEN) {
@@ -519,14 +430,14 @@ int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_ra
 	for (;;) {
 		struct ota_rapdu_cmd_item *it;
 		void *arr;
-		struct tlv t;
+		struct ota_tlv t;
 
 		rc = template_at_end(buf, off, end, s->format);
 		if (rc < 0)
 			goto err;
 		if (rc == 1)
 			break;
-		rc = tlv_read(buf, end, &off, &t);
+		rc = ota_tlv_read(buf, end, &off, &t);
 		if (rc < 0)
 			goto err;
 
@@ -635,7 +546,7 @@ err:
 
 int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, uint8_t **out, size_t *out_len)
 {
-	struct wbuf c = { .ctx = ctx };
+	struct ota_wbuf c = { .ctx = ctx };
 	unsigned int i;
 	int rc;
 
@@ -651,7 +562,7 @@ int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, 
 		hdr[0] = script->num_executed;
 		hdr[1] = it->sw >> 8;
 		hdr[2] = it->sw & 0xFF;
-		if ((rc = wb_put(&c, hdr, 3)) < 0 || (rc = wb_put(&c, it->data, it->len)) < 0)
+		if ((rc = ota_wb_put(&c, hdr, 3)) < 0 || (rc = ota_wb_put(&c, it->data, it->len)) < 0)
 			goto err;
 		*out = c.data;
 		*out_len = c.len;
@@ -662,7 +573,7 @@ int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, 
 
 	/* TS 102 226 §5.2.2: number of executed command TLVs first (optional in the indefinite form) */
 	if ((script->format == OTA_RAPDU_FMT_DEFINITE || script->has_num_executed) &&
-	    (rc = wb_tlv(&c, OTA_RAPDU_TAG_NUM_EXECUTED, &script->num_executed, 1)) < 0)
+	    (rc = ota_wb_tlv(&c, OTA_RAPDU_TAG_NUM_EXECUTED, &script->num_executed, 1)) < 0)
 		goto err;
 	for (i = 0; i < script->num_items; i++) {
 		const struct ota_rapdu_resp_item *it = &script->items[i];
@@ -678,19 +589,19 @@ int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, 
 				rc = -EMSGSIZE;
 				goto err;
 			}
-			if ((rc = wb_byte(&c, OTA_RAPDU_TAG_RAPDU)) < 0 || (rc = wb_len(&c, it->len + 2)) < 0 ||
-			    (rc = wb_put(&c, it->data, it->len)) < 0 || (rc = wb_byte(&c, it->sw >> 8)) < 0 ||
-			    (rc = wb_byte(&c, it->sw & 0xFF)) < 0)
+			if ((rc = ota_wb_byte(&c, OTA_RAPDU_TAG_RAPDU)) < 0 || (rc = ota_wb_len(&c, it->len + 2)) < 0 ||
+			    (rc = ota_wb_put(&c, it->data, it->len)) < 0 || (rc = ota_wb_byte(&c, it->sw >> 8)) < 0 ||
+			    (rc = ota_wb_byte(&c, it->sw & 0xFF)) < 0)
 				goto err;
 			break;
 		case OTA_RAPDU_RITEM_IMMEDIATE_ACTION:
-			if ((rc = wb_tlv(&c, OTA_RAPDU_TAG_IMMEDIATE_ACTION, it->data, it->len)) < 0)
+			if ((rc = ota_wb_tlv(&c, OTA_RAPDU_TAG_IMMEDIATE_ACTION, it->data, it->len)) < 0)
 				goto err;
 			break;
 		case OTA_RAPDU_RITEM_SCRIPT_CHAINING:
 		case OTA_RAPDU_RITEM_BAD_FORMAT:
 			b = it->code;
-			if ((rc = wb_tlv(&c, it->type, &b, 1)) < 0)
+			if ((rc = ota_wb_tlv(&c, it->type, &b, 1)) < 0)
 				goto err;
 			break;
 		default:
@@ -730,14 +641,14 @@ int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_r
 	for (;;) {
 		struct ota_rapdu_resp_item *it;
 		void *arr;
-		struct tlv t;
+		struct ota_tlv t;
 
 		rc = template_at_end(buf, off, end, s->format);
 		if (rc < 0)
 			goto err;
 		if (rc == 1)
 			break;
-		rc = tlv_read(buf, end, &off, &t);
+		rc = ota_tlv_read(buf, end, &off, &t);
 		if (rc < 0)
 			goto err;
 

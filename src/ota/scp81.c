@@ -10,6 +10,8 @@
 #include <sgp02/ota/rapdu.h>
 #include <sgp02/ota/scp81.h>
 
+#include "ota_buf.h"
+
 /* ------------------------------------------------------------------------------------------------------------
  * Small helpers: hex, blanks, TLVs, output buffer
  * ------------------------------------------------------------------------------------------------------------ */
@@ -90,79 +92,10 @@ static bool iprefix(const char **s, size_t *n, const char *lit)
 	return true;
 }
 
-struct tlv {
-	uint8_t tag;
-	const uint8_t *val;
-	size_t len;
-};
-
-/* Read one single-byte-tag TLV at buf[*off] within [0, end); lengths as in rapdu.h (short, 81, 82). */
-static int tlv_read(const uint8_t *buf, size_t end, size_t *off, struct tlv *t)
-{
-	size_t l, hdr;
-	int rc;
-
-	if (*off >= end)
-		return -EBADMSG;
-	t->tag = buf[*off];
-	rc = ota_rapdu_len_decode(buf + *off + 1, end - *off - 1, &l);
-	if (rc < 0)
-		return rc;
-	hdr = 1 + rc;
-	if (l > end - *off - hdr)
-		return -EMSGSIZE;
-	t->val = buf + *off + hdr;
-	t->len = l;
-	*off += hdr + l;
-	return 0;
-}
-
-struct wbuf {
-	void *ctx;
-	uint8_t *data;
-	size_t len, cap;
-};
-
-static int wb_put(struct wbuf *w, const void *d, size_t n)
-{
-	if (w->len + n > w->cap) {
-		size_t ncap = w->cap ? w->cap : 64;
-		uint8_t *p;
-
-		while (ncap < w->len + n)
-			ncap *= 2;
-		p = talloc_realloc_size(w->ctx, w->data, ncap);
-		if (!p)
-			return -ENOMEM;
-		w->data = p;
-		w->cap = ncap;
-	}
-	if (n)
-		memcpy(w->data + w->len, d, n);
-	w->len += n;
-	return 0;
-}
-
-static int wb_tlv(struct wbuf *w, uint8_t tag, const void *v, size_t n)
-{
-	uint8_t hdr[4];
-	int l;
-
-	if (n && !v)
-		return -EINVAL;
-	hdr[0] = tag;
-	l = ota_rapdu_len_encode(hdr + 1, sizeof(hdr) - 1, n);
-	if (l < 0)
-		return l;
-	if ((l = wb_put(w, hdr, 1 + l)) < 0)
-		return l;
-	return wb_put(w, v, n);
-}
-
 /* Append a TLV whose value is the content of another buffer, and free that buffer. */
-static int wb_tlv_take(struct wbuf *w, uint8_t tag, struct wbuf *inner)
+static int wb_tlv_take(struct ota_wbuf *w, uint8_t tag, struct ota_wbuf *inner)
 {
-	int rc = wb_tlv(w, tag, inner->data, inner->len);
+	int rc = ota_wb_tlv(w, tag, inner->data, inner->len);
 
 	talloc_free(inner->data);
 	inner->data = NULL;
@@ -459,10 +392,10 @@ int ota_scp81_psk_id_decode(struct ota_scp81_psk_id *id, const char *hex, size_t
 	len = hex_len / 2;
 
 	while (off < len) {
-		struct tlv t;
+		struct ota_tlv t;
 		unsigned int bit;
 
-		rc = tlv_read(bin, len, &off, &t);
+		rc = ota_tlv_read(bin, len, &off, &t);
 		if (rc < 0)
 			return rc;
 		switch (t.tag) {
@@ -511,12 +444,12 @@ int ota_scp81_psk_id_decode(struct ota_scp81_psk_id *id, const char *hex, size_t
  * Administration Session Triggering Parameters (GP Amd B Table 3-3)
  * ------------------------------------------------------------------------------------------------------------ */
 
-static int build_session_params(struct wbuf *w, const struct ota_scp81_trigger *t)
+static int build_session_params(struct ota_wbuf *w, const struct ota_scp81_trigger *t)
 {
-	struct wbuf v = { .ctx = w->ctx };
+	struct ota_wbuf v = { .ctx = w->ctx };
 	int rc;
 
-	if (t->has_conn_params && (rc = wb_tlv(w, OTA_SCP81_TAG_CONN_PARAMS, t->conn_params, t->conn_params_len)) < 0)
+	if (t->has_conn_params && (rc = ota_wb_tlv(w, OTA_SCP81_TAG_CONN_PARAMS, t->conn_params, t->conn_params_len)) < 0)
 		return rc;
 	if (t->has_security) {
 		/* GP Amd B §3.8.2: PSK identity with 1-byte length, then "02 KVN KID", then optional SHA type */
@@ -525,13 +458,13 @@ static int build_session_params(struct wbuf *w, const struct ota_scp81_trigger *
 
 		if (s->psk_id_len > 255 || (s->psk_id_len && !s->psk_id))
 			return -EINVAL;
-		if ((rc = wb_put(&v, b, 1)) < 0 || (rc = wb_put(&v, s->psk_id, s->psk_id_len)) < 0 ||
-		    (rc = wb_put(&v, b + 1, 3)) < 0 || (s->has_sha_type && (rc = wb_put(&v, &s->sha_type, 1)) < 0) ||
+		if ((rc = ota_wb_put(&v, b, 1)) < 0 || (rc = ota_wb_put(&v, s->psk_id, s->psk_id_len)) < 0 ||
+		    (rc = ota_wb_put(&v, b + 1, 3)) < 0 || (s->has_sha_type && (rc = ota_wb_put(&v, &s->sha_type, 1)) < 0) ||
 		    (rc = wb_tlv_take(w, OTA_SCP81_TAG_SECURITY_PARAMS, &v)) < 0)
 			goto err;
 	}
 	if (t->has_ext_security &&
-	    (rc = wb_tlv(w, OTA_SCP81_TAG_EXT_SECURITY, t->ext_security, t->ext_security_len)) < 0)
+	    (rc = ota_wb_tlv(w, OTA_SCP81_TAG_EXT_SECURITY, t->ext_security, t->ext_security_len)) < 0)
 		return rc;
 	if (t->has_retry) {
 		/* GP Amd B §3.8.3: counter, TS 102 223 timer value TLV, optional failure report */
@@ -540,15 +473,15 @@ static int build_session_params(struct wbuf *w, const struct ota_scp81_trigger *
 				 r->delay[0], r->delay[1], r->delay[2] };
 		static const uint8_t rep[2] = { OTA_SCP81_TAG_REPORT_FAILURE, 0x00 };
 
-		if ((rc = wb_put(&v, b, sizeof(b))) < 0 || (r->report_failure && (rc = wb_put(&v, rep, 2)) < 0) ||
+		if ((rc = ota_wb_put(&v, b, sizeof(b))) < 0 || (r->report_failure && (rc = ota_wb_put(&v, rep, 2)) < 0) ||
 		    (rc = wb_tlv_take(w, OTA_SCP81_TAG_RETRY_POLICY, &v)) < 0)
 			goto err;
 	}
 	if (t->has_http_post) {
-		if ((t->admin_host && (rc = wb_tlv(&v, OTA_SCP81_TAG_ADMIN_HOST, t->admin_host,
+		if ((t->admin_host && (rc = ota_wb_tlv(&v, OTA_SCP81_TAG_ADMIN_HOST, t->admin_host,
 						  strlen(t->admin_host))) < 0) ||
-		    (t->agent_id && (rc = wb_tlv(&v, OTA_SCP81_TAG_AGENT_ID, t->agent_id, strlen(t->agent_id))) < 0) ||
-		    (t->admin_uri && (rc = wb_tlv(&v, OTA_SCP81_TAG_ADMIN_URI, t->admin_uri,
+		    (t->agent_id && (rc = ota_wb_tlv(&v, OTA_SCP81_TAG_AGENT_ID, t->agent_id, strlen(t->agent_id))) < 0) ||
+		    (t->admin_uri && (rc = ota_wb_tlv(&v, OTA_SCP81_TAG_ADMIN_URI, t->admin_uri,
 						 strlen(t->admin_uri))) < 0) ||
 		    (rc = wb_tlv_take(w, OTA_SCP81_TAG_HTTP_POST, &v)) < 0)
 			goto err;
@@ -561,7 +494,7 @@ err:
 
 int ota_scp81_trigger_build(void *ctx, const struct ota_scp81_trigger *t, uint8_t **out, size_t *out_len)
 {
-	struct wbuf top = { .ctx = ctx }, sess = { .ctx = ctx }, dns = { .ctx = ctx };
+	struct ota_wbuf top = { .ctx = ctx }, sess = { .ctx = ctx }, dns = { .ctx = ctx };
 	bool any_sess;
 	int rc;
 
@@ -573,12 +506,12 @@ int ota_scp81_trigger_build(void *ctx, const struct ota_scp81_trigger *t, uint8_
 	if (any_sess && (rc = build_session_params(&sess, t)) < 0)
 		goto err;
 	if (!t->use_defaults && t->has_dns) {
-		if ((t->ras_fqdn && (rc = wb_tlv(&dns, OTA_SCP81_TAG_RAS_FQDN, t->ras_fqdn, t->ras_fqdn_len)) < 0) ||
-		    (t->dns_conn && (rc = wb_tlv(&dns, OTA_SCP81_TAG_DNS_CONN, t->dns_conn, t->dns_conn_len)) < 0))
+		if ((t->ras_fqdn && (rc = ota_wb_tlv(&dns, OTA_SCP81_TAG_RAS_FQDN, t->ras_fqdn, t->ras_fqdn_len)) < 0) ||
+		    (t->dns_conn && (rc = ota_wb_tlv(&dns, OTA_SCP81_TAG_DNS_CONN, t->dns_conn, t->dns_conn_len)) < 0))
 			goto err;
 	}
 	{
-		struct wbuf v = { .ctx = ctx };
+		struct ota_wbuf v = { .ctx = ctx };
 
 		if ((any_sess && (rc = wb_tlv_take(&v, OTA_SCP81_TAG_SESSION_PARAMS, &sess)) < 0) ||
 		    (!t->use_defaults && t->has_dns && (rc = wb_tlv_take(&v, OTA_SCP81_TAG_DNS_PARAMS, &dns)) < 0) ||
@@ -597,7 +530,7 @@ err:
 	return rc;
 }
 
-static int dup_blob(void *ctx, const struct tlv *t, const uint8_t **p, size_t *len)
+static int dup_blob(void *ctx, const struct ota_tlv *t, const uint8_t **p, size_t *len)
 {
 	/* keep a non-NULL pointer even for an empty value, so that "present" stays visible */
 	uint8_t *d = talloc_memdup(ctx, t->len ? t->val : (const uint8_t *)"", t->len ? t->len : 1);
@@ -609,7 +542,7 @@ static int dup_blob(void *ctx, const struct tlv *t, const uint8_t **p, size_t *l
 	return 0;
 }
 
-static int dup_str(void *ctx, const struct tlv *t, const char **s)
+static int dup_str(void *ctx, const struct ota_tlv *t, const char **s)
 {
 	char *d;
 
@@ -622,7 +555,7 @@ static int dup_str(void *ctx, const struct tlv *t, const char **s)
 	return 0;
 }
 
-static int parse_security(const struct tlv *t, struct ota_scp81_security_params *s)
+static int parse_security(const struct ota_tlv *t, struct ota_scp81_security_params *s)
 {
 	size_t l;
 
@@ -642,7 +575,7 @@ static int parse_security(const struct tlv *t, struct ota_scp81_security_params 
 	return 0;
 }
 
-static int parse_retry(const struct tlv *t, struct ota_scp81_retry_policy *r)
+static int parse_retry(const struct ota_tlv *t, struct ota_scp81_retry_policy *r)
 {
 	const uint8_t *v = t->val;
 
@@ -662,16 +595,16 @@ static int parse_retry(const struct tlv *t, struct ota_scp81_retry_policy *r)
 	return 0;
 }
 
-static int parse_http_post(void *ctx, const struct tlv *pt, struct ota_scp81_trigger *trig)
+static int parse_http_post(void *ctx, const struct ota_tlv *pt, struct ota_scp81_trigger *trig)
 {
 	size_t off = 0;
 	int rc;
 
 	while (off < pt->len) {
-		struct tlv t;
+		struct ota_tlv t;
 		const char **dst;
 
-		rc = tlv_read(pt->val, pt->len, &off, &t);
+		rc = ota_tlv_read(pt->val, pt->len, &off, &t);
 		if (rc < 0)
 			return rc;
 		switch (t.tag) {
@@ -695,15 +628,15 @@ static int parse_http_post(void *ctx, const struct tlv *pt, struct ota_scp81_tri
 	return 0;
 }
 
-static int parse_session(void *ctx, const struct tlv *st, struct ota_scp81_trigger *trig)
+static int parse_session(void *ctx, const struct ota_tlv *st, struct ota_scp81_trigger *trig)
 {
 	size_t off = 0;
 	int rc;
 
 	while (off < st->len) {
-		struct tlv t;
+		struct ota_tlv t;
 
-		rc = tlv_read(st->val, st->len, &off, &t);
+		rc = ota_tlv_read(st->val, st->len, &off, &t);
 		if (rc < 0)
 			return rc;
 		switch (t.tag) {
@@ -719,7 +652,7 @@ static int parse_session(void *ctx, const struct tlv *st, struct ota_scp81_trigg
 			trig->has_security = true;
 			rc = parse_security(&t, &trig->security);
 			if (rc == 0) {
-				struct tlv id = { .val = trig->security.psk_id, .len = trig->security.psk_id_len };
+				struct ota_tlv id = { .val = trig->security.psk_id, .len = trig->security.psk_id_len };
 
 				rc = dup_blob(ctx, &id, &trig->security.psk_id, &trig->security.psk_id_len);
 			}
@@ -751,15 +684,15 @@ static int parse_session(void *ctx, const struct tlv *st, struct ota_scp81_trigg
 	return 0;
 }
 
-static int parse_dns(void *ctx, const struct tlv *dt, struct ota_scp81_trigger *trig)
+static int parse_dns(void *ctx, const struct ota_tlv *dt, struct ota_scp81_trigger *trig)
 {
 	size_t off = 0;
 	int rc;
 
 	while (off < dt->len) {
-		struct tlv t;
+		struct ota_tlv t;
 
-		rc = tlv_read(dt->val, dt->len, &off, &t);
+		rc = ota_tlv_read(dt->val, dt->len, &off, &t);
 		if (rc < 0)
 			return rc;
 		switch (t.tag) {
@@ -786,7 +719,7 @@ int ota_scp81_trigger_parse(void *ctx, const uint8_t *buf, size_t len, struct ot
 {
 	struct ota_scp81_trigger *trig;
 	bool have_sess = false;
-	struct tlv top;
+	struct ota_tlv top;
 	size_t off = 0;
 	int rc;
 
@@ -794,7 +727,7 @@ int ota_scp81_trigger_parse(void *ctx, const uint8_t *buf, size_t len, struct ot
 		return -EINVAL;
 	if (!buf || len == 0)
 		return -EBADMSG;
-	rc = tlv_read(buf, len, &off, &top);
+	rc = ota_tlv_read(buf, len, &off, &top);
 	if (rc < 0)
 		return rc;
 	if (top.tag != OTA_SCP81_TAG_TRIGGER || off != len)
@@ -810,9 +743,9 @@ int ota_scp81_trigger_parse(void *ctx, const uint8_t *buf, size_t len, struct ot
 	}
 	off = 0;
 	while (off < top.len) {
-		struct tlv t;
+		struct ota_tlv t;
 
-		rc = tlv_read(top.val, top.len, &off, &t);
+		rc = ota_tlv_read(top.val, top.len, &off, &t);
 		if (rc < 0)
 			goto err;
 		switch (t.tag) {
