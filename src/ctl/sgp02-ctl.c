@@ -12,6 +12,8 @@ static const struct {
 } groups[] = {
 	{ "ota", ctl_ota_main, "encode/decode SCP80 OTA packets (encode-cmd, decode-por, decode-cmd)" },
 	{ "saip", ctl_saip_main, "inspect SAIP profile packages (list)" },
+	{ "es1", ctl_es1_main, "ES1 as the EUM: sign and register EIS with the SM-SR (register)" },
+	{ "es4", ctl_es4_main, "ES4/ES3 as an operator or SM-DP: read an EIS from the SM-SR (get-eis)" },
 	{ "pki", ctl_pki_main, "test PKI: GP-format and X.509 certificates for demos and tests (init, show, verify)" },
 };
 

@@ -15,6 +15,8 @@
 #include <sgp02/ws/ws_catalog.h>
 #include <sgp02/ws/ws_daemon.h>
 #include "smsr.h"
+#include "smsr_es.h"
+#include "eis_registry.h"
 
 /* Every timer of the SM-SR, changeable from the VTY ("timer smsr X1 30"). */
 struct osmo_tdef g_smsr_tdefs[] = {
@@ -56,17 +58,29 @@ static const struct ws_daemon_service smsr_services[] = {
 static void smsr_vty_init(struct sgp02_app *app)
 {
 	install_element_ve(&show_smsr_summary_cmd);
+	smsr_registry_vty_init(app);
 	ws_daemon_vty_init(app, 4443);
 }
 
 static int smsr_start(struct sgp02_app *app)
 {
-	return ws_daemon_start(app, smsr_services, ARRAY_SIZE(smsr_services));
+	int rc = smsr_registry_start(app);
+
+	if (rc < 0)
+		return rc;
+	rc = ws_daemon_start(app, smsr_services, ARRAY_SIZE(smsr_services));
+	if (rc < 0)
+		return rc;
+	rc = smsr_es1_init(app);
+	if (rc == 0)
+		rc = smsr_geteis_init(app);
+	return rc;
 }
 
 static void smsr_stop(struct sgp02_app *app)
 {
 	ws_daemon_stop();
+	smsr_registry_stop();
 }
 
 static struct sgp02_app g_smsr_app = {
