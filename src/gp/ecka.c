@@ -13,79 +13,17 @@
 #include <sgp02/gp/ecka.h>
 #include <sgp02/gp/scp03.h>
 
+#include "gp_util.h"
+
 /* ------------------------------------------------------------------------------------------------ */
-/* Small BER-TLV helpers (private: the shared codec lives in another module) */
+/* Small BER-TLV helpers: gp_util.h, and the DGI format of STORE DATA */
 
-struct tlv {
-	uint32_t tag;
-	const uint8_t *val;
-	size_t len;
-	size_t total;
-};
-
-static int tlv_next(const uint8_t *buf, size_t len, struct tlv *t)
+/* The ECKA functions answer -EBADMSG for every malformed TLV, also for a value running past the buffer. */
+static int tlv_next(const uint8_t *buf, size_t len, struct gp_util_tlv *t)
 {
-	size_t i = 0, n, l = 0;
+	int rc = gp_util_tlv_next(buf, len, t);
 
-	if (!buf || len < 2)
-		return -EBADMSG;
-	t->tag = buf[i++];
-	if ((t->tag & 0x1F) == 0x1F) {
-		do {
-			if (i >= len || i > 2)
-				return -EBADMSG;
-			t->tag = (t->tag << 8) | buf[i];
-		} while (buf[i++] & 0x80);
-	}
-	if (i >= len)
-		return -EBADMSG;
-	if (buf[i] < 0x80) {
-		l = buf[i++];
-	} else {
-		n = buf[i++] & 0x7F;
-		if (n == 0 || n > 3 || i + n > len)
-			return -EBADMSG;
-		while (n--)
-			l = (l << 8) | buf[i++];
-	}
-	if (l > len - i)
-		return -EBADMSG;
-	t->val = buf + i;
-	t->len = l;
-	t->total = i + l;
-	return 0;
-}
-
-/* Write a tag of 1 or 2 bytes and a BER length; returns the position of the value. */
-static uint8_t *put_hdr(uint8_t *p, uint32_t tag, size_t len)
-{
-	if (tag > 0xFF)
-		*p++ = tag >> 8;
-	*p++ = tag;
-	if (len < 0x80) {
-		*p++ = len;
-	} else if (len < 0x100) {
-		*p++ = 0x81;
-		*p++ = len;
-	} else {
-		*p++ = 0x82;
-		*p++ = len >> 8;
-		*p++ = len;
-	}
-	return p;
-}
-
-static uint8_t *put_tlv(uint8_t *p, uint32_t tag, const uint8_t *v, size_t len)
-{
-	p = put_hdr(p, tag, len);
-	if (len)
-		memcpy(p, v, len);
-	return p + len;
-}
-
-static size_t hdr_size(uint32_t tag, size_t len)
-{
-	return (tag > 0xFF ? 2 : 1) + (len < 0x80 ? 1 : len < 0x100 ? 2 : 3);
+	return rc == -EMSGSIZE ? -EBADMSG : rc;
 }
 
 /* GP Card Spec §11.11 (STORE DATA, DGI format): a DGI is a 2-byte tag and a length of 1 byte ('00'..'FE') or
@@ -148,26 +86,26 @@ int gp_ecka_crt_encode(const struct gp_ecka_crt *crt, uint8_t *out, size_t out_s
 	*p++ = 0x02;
 	*p++ = 0x03;
 	*p++ = crt->scenario_param;
-	p = put_tlv(p, 0x95, &crt->key_usage, 1);
+	p = gp_util_put_tlv(p, 0x95, &crt->key_usage, 1);
 	if (crt->has_key_access)
-		p = put_tlv(p, 0x96, &crt->key_access, 1);
-	p = put_tlv(p, 0x80, &crt->key_type, 1);
-	p = put_tlv(p, 0x81, &crt->key_len, 1);
-	p = put_tlv(p, 0x82, &crt->kid, 1);
-	p = put_tlv(p, 0x83, &crt->kvn, 1);
-	p = put_tlv(p, 0x91, crt->counter, crt->counter_len);
+		p = gp_util_put_tlv(p, 0x96, &crt->key_access, 1);
+	p = gp_util_put_tlv(p, 0x80, &crt->key_type, 1);
+	p = gp_util_put_tlv(p, 0x81, &crt->key_len, 1);
+	p = gp_util_put_tlv(p, 0x82, &crt->kid, 1);
+	p = gp_util_put_tlv(p, 0x83, &crt->kvn, 1);
+	p = gp_util_put_tlv(p, 0x91, crt->counter, crt->counter_len);
 	if (ids) {
-		p = put_tlv(p, 0x45, crt->sdin, crt->sdin_len);
-		p = put_tlv(p, 0x84, crt->host_id, crt->host_id_len);
+		p = gp_util_put_tlv(p, 0x45, crt->sdin, crt->sdin_len);
+		p = gp_util_put_tlv(p, 0x84, crt->host_id, crt->host_id_len);
 	}
-	if (out_size < hdr_size(0xA6, p - body) + (size_t)(p - body))
+	if (out_size < gp_util_hdr_size(0xA6, p - body) + (size_t)(p - body))
 		return -EMSGSIZE;
-	return put_tlv(out, 0xA6, body, p - body) - out;
+	return gp_util_put_tlv(out, 0xA6, body, p - body) - out;
 }
 
 int gp_ecka_crt_decode(const uint8_t *buf, size_t len, struct gp_ecka_crt *crt)
 {
-	struct tlv outer, t;
+	struct gp_util_tlv outer, t;
 	const uint8_t *p;
 	size_t rem;
 	unsigned int seen = 0;
@@ -490,9 +428,9 @@ static int epk_encode(EVP_PKEY *epk, uint8_t *out, size_t out_size)
 		return rc;
 	if (out_size < 3 + 2 + sizeof(point) + 3)
 		return -EMSGSIZE;
-	p = put_hdr(out, 0x7F49, 2 + sizeof(point) + 3);
-	p = put_tlv(p, 0xB0, point, sizeof(point));
-	p = put_tlv(p, 0xF0, &ref, 1);
+	p = gp_util_put_hdr(out, 0x7F49, 2 + sizeof(point) + 3);
+	p = gp_util_put_tlv(p, 0xB0, point, sizeof(point));
+	p = gp_util_put_tlv(p, 0xF0, &ref, 1);
 	return (int)(p - out);
 }
 
@@ -545,7 +483,7 @@ int gp_ecka_build_3a02(void *ctx, const struct gp_ecka_crt *crt, EVP_PKEY *epk, 
 		return -ENOMEM;
 	memcpy(buf, dgi, dgi_len);
 	memcpy(buf + dgi_len, ek, ek_len);
-	put_tlv(buf + dgi_len + ek_len, 0x5F37, sig, sizeof(sig));
+	gp_util_put_tlv(buf + dgi_len + ek_len, 0x5F37, sig, sizeof(sig));
 	*out = buf;
 	*out_len = total;
 	return 0;
@@ -554,7 +492,7 @@ int gp_ecka_build_3a02(void *ctx, const struct gp_ecka_crt *crt, EVP_PKEY *epk, 
 /* Parse "[85 L DR] 86 L receipt" */
 static int parse_answer(const uint8_t *resp, size_t len, const uint8_t **dr, size_t *dr_len, const uint8_t **rcpt)
 {
-	struct tlv t;
+	struct gp_util_tlv t;
 	int rc;
 
 	*dr = NULL;
@@ -672,7 +610,7 @@ int gp_ecka_card_3a02(const uint8_t *data, size_t len, EVP_PKEY *pk_entity, cons
 	uint8_t sd[300 + 80 + 3 + 127], shs[66], rcpt[GP_ECKA_RECEIPT_LEN];
 	const uint8_t *val, *p, *point = NULL, *sig, *a6;
 	size_t vlen, a6_len, dgi_total, rem, point_len = 0, sig_len, need, n;
-	struct tlv ek, st, t;
+	struct gp_util_tlv ek, st, t;
 	EVP_PKEY *epk = NULL;
 	uint16_t dgi;
 	int res, curve, shs_len, sd_len;

@@ -17,101 +17,9 @@
 
 #include <sgp02/gp/gpcert.h>
 
+#include "gp_util.h"
+
 /* ------------------------------------------------------------------------------------------------ */
-/* Minimal BER-TLV reader (tags up to 3 bytes, definite lengths up to 3 length bytes) */
-
-struct tlv {
-	uint32_t tag;
-	const uint8_t *val;
-	size_t len;
-	size_t total;	/* header + value */
-};
-
-static int tlv_next(const uint8_t *buf, size_t len, struct tlv *t)
-{
-	size_t i = 0, n, l = 0;
-
-	if (len < 2)
-		return -EBADMSG;
-	t->tag = buf[i++];
-	if ((t->tag & 0x1F) == 0x1F) {
-		do {
-			if (i >= len || i > 2)
-				return -EBADMSG;
-			t->tag = (t->tag << 8) | buf[i];
-		} while (buf[i++] & 0x80);
-	}
-	if (i >= len)
-		return -EBADMSG;
-	if (buf[i] < 0x80) {
-		l = buf[i++];
-	} else {
-		n = buf[i++] & 0x7F;
-		if (n == 0 || n > 3)
-			return -EBADMSG;	/* indefinite length or absurd size */
-		if (i + n > len)
-			return -EBADMSG;
-		while (n--)
-			l = (l << 8) | buf[i++];
-	}
-	if (l > len - i)
-		return -EMSGSIZE;
-	t->val = buf + i;
-	t->len = l;
-	t->total = i + l;
-	return 0;
-}
-
-static size_t tlv_len_size(size_t len)
-{
-	return len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4;
-}
-
-/* Write tag (1..3 bytes) and definite length at p (caller sized the buffer); returns the value position. */
-static uint8_t *put_hdr(uint8_t *p, uint32_t tag, size_t len)
-{
-	if (tag > 0xFFFF)
-		*p++ = tag >> 16;
-	if (tag > 0xFF)
-		*p++ = tag >> 8;
-	*p++ = tag;
-	if (len < 0x80) {
-		*p++ = len;
-	} else if (len < 0x100) {
-		*p++ = 0x81;
-		*p++ = len;
-	} else if (len < 0x10000) {
-		*p++ = 0x82;
-		*p++ = len >> 8;
-		*p++ = len;
-	} else {
-		*p++ = 0x83;
-		*p++ = len >> 16;
-		*p++ = len >> 8;
-		*p++ = len;
-	}
-	return p;
-}
-
-/* Append a whole TLV; returns the position after it. */
-static uint8_t *tlv_put(uint8_t *p, uint32_t tag, const uint8_t *val, size_t len)
-{
-	p = put_hdr(p, tag, len);
-	if (len)
-		memcpy(p, val, len);
-	return p + len;
-}
-
-static size_t tag_size(uint32_t tag)
-{
-	return tag > 0xFFFF ? 3 : tag > 0xFF ? 2 : 1;
-}
-
-static size_t tlv_size(uint32_t tag, size_t len)
-{
-	return tag_size(tag) + tlv_len_size(len) + len;
-}
-
 /* ------------------------------------------------------------------------------------------------ */
 /* EC helpers */
 
@@ -339,11 +247,11 @@ int gp_cert_check_validity(const struct gp_cert *cert, time_t now)
 static int parse_pubkey(struct gp_cert *c, const uint8_t *v, size_t len)
 {
 	bool have_point = false, have_ref = false;
-	struct tlv t;
+	struct gp_util_tlv t;
 	int rc;
 
 	while (len) {
-		rc = tlv_next(v, len, &t);
+		rc = gp_util_tlv_next(v, len, &t);
 		if (rc < 0)
 			return rc;
 		switch (t.tag) {
@@ -375,13 +283,13 @@ static int parse_pubkey(struct gp_cert *c, const uint8_t *v, size_t len)
 
 static int parse_discretionary(struct gp_cert *c, const uint8_t *v, size_t len)
 {
-	struct tlv t;
+	struct gp_util_tlv t;
 	int rc;
 
 	c->discretionary = v;
 	c->discretionary_len = len;
 	while (len) {
-		rc = tlv_next(v, len, &t);
+		rc = gp_util_tlv_next(v, len, &t);
 		if (rc < 0)
 			return rc;
 		if (t.tag == 0xC8) {
@@ -405,7 +313,7 @@ enum { F_93 = 1, F_42 = 2, F_5F20 = 4, F_95 = 8, F_5F25 = 16, F_5F24 = 32, F_73 
 int gp_cert_parse(void *ctx, const uint8_t *buf, size_t len, struct gp_cert **out)
 {
 	struct gp_cert *c;
-	struct tlv outer, t;
+	struct gp_util_tlv outer, t;
 	const uint8_t *p;
 	size_t rem;
 	unsigned int seen = 0;
@@ -414,7 +322,7 @@ int gp_cert_parse(void *ctx, const uint8_t *buf, size_t len, struct gp_cert **ou
 	if (!out || (len && !buf))
 		return -EINVAL;
 	*out = NULL;
-	rc = tlv_next(buf, len, &outer);
+	rc = gp_util_tlv_next(buf, len, &outer);
 	if (rc < 0)
 		return rc;
 	if (outer.tag != 0x7F21 || outer.total != len)
@@ -436,7 +344,7 @@ int gp_cert_parse(void *ctx, const uint8_t *buf, size_t len, struct gp_cert **ou
 	while (rem) {
 		unsigned int flag = 0;
 
-		rc = tlv_next(p, rem, &t);
+		rc = gp_util_tlv_next(p, rem, &t);
 		if (rc < 0)
 			goto err;
 		if (seen & F_5F37) {	/* the signature must be the last element */
@@ -562,44 +470,44 @@ int gp_cert_build(void *ctx, const struct gp_cert_template *t, EVP_PKEY *subject
 	if (t->entity_type >= 0)
 		disc_len += 3;
 	if (t->aki)
-		disc_len += tlv_size(0xC9, t->aki_len);
+		disc_len += gp_util_tlv_size(0xC9, t->aki_len);
 	disc_len += t->extra_discretionary_len;
-	pk_len = tlv_size(0xB0, sizeof(point)) + (t->with_curve_ref ? 3 : 0);
+	pk_len = gp_util_tlv_size(0xB0, sizeof(point)) + (t->with_curve_ref ? 3 : 0);
 
-	tbs_len = tlv_size(0x93, t->serial_len) + tlv_size(0x42, t->ca_id_len) + tlv_size(0x5F20, t->subject_id_len) +
-		  tlv_size(0x95, ku_len) + (t->has_effective ? tlv_size(0x5F25, 4) : 0) + tlv_size(0x5F24, 4) +
-		  (disc_len ? tlv_size(0x73, disc_len) : 0) + tlv_size(0x7F49, pk_len);
-	body_len = tbs_len + tlv_size(0x5F37, GP_CERT_SIG_LEN);
+	tbs_len = gp_util_tlv_size(0x93, t->serial_len) + gp_util_tlv_size(0x42, t->ca_id_len) + gp_util_tlv_size(0x5F20, t->subject_id_len) +
+		  gp_util_tlv_size(0x95, ku_len) + (t->has_effective ? gp_util_tlv_size(0x5F25, 4) : 0) + gp_util_tlv_size(0x5F24, 4) +
+		  (disc_len ? gp_util_tlv_size(0x73, disc_len) : 0) + gp_util_tlv_size(0x7F49, pk_len);
+	body_len = tbs_len + gp_util_tlv_size(0x5F37, GP_CERT_SIG_LEN);
 
-	buf = talloc_size(ctx, tlv_size(0x7F21, body_len));
+	buf = talloc_size(ctx, gp_util_tlv_size(0x7F21, body_len));
 	if (!buf)
 		return -ENOMEM;
-	tbs = put_hdr(buf, 0x7F21, body_len);
-	p = tlv_put(tbs, 0x93, t->serial, t->serial_len);
-	p = tlv_put(p, 0x42, t->ca_id, t->ca_id_len);
-	p = tlv_put(p, 0x5F20, t->subject_id, t->subject_id_len);
-	p = tlv_put(p, 0x95, ku, ku_len);
+	tbs = gp_util_put_hdr(buf, 0x7F21, body_len);
+	p = gp_util_put_tlv(tbs, 0x93, t->serial, t->serial_len);
+	p = gp_util_put_tlv(p, 0x42, t->ca_id, t->ca_id_len);
+	p = gp_util_put_tlv(p, 0x5F20, t->subject_id, t->subject_id_len);
+	p = gp_util_put_tlv(p, 0x95, ku, ku_len);
 	if (t->has_effective)
-		p = tlv_put(p, 0x5F25, eff, 4);
-	p = tlv_put(p, 0x5F24, exp, 4);
+		p = gp_util_put_tlv(p, 0x5F25, eff, 4);
+	p = gp_util_put_tlv(p, 0x5F24, exp, 4);
 	if (disc_len) {
-		p = put_hdr(p, 0x73, disc_len);
+		p = gp_util_put_hdr(p, 0x73, disc_len);
 		if (t->entity_type >= 0) {
 			uint8_t et = t->entity_type;
 
-			p = tlv_put(p, 0xC8, &et, 1);
+			p = gp_util_put_tlv(p, 0xC8, &et, 1);
 		}
 		if (t->aki)
-			p = tlv_put(p, 0xC9, t->aki, t->aki_len);
+			p = gp_util_put_tlv(p, 0xC9, t->aki, t->aki_len);
 		if (t->extra_discretionary_len) {
 			memcpy(p, t->extra_discretionary, t->extra_discretionary_len);
 			p += t->extra_discretionary_len;
 		}
 	}
-	p = put_hdr(p, 0x7F49, pk_len);
-	p = tlv_put(p, 0xB0, point, sizeof(point));
+	p = gp_util_put_hdr(p, 0x7F49, pk_len);
+	p = gp_util_put_tlv(p, 0xB0, point, sizeof(point));
 	if (t->with_curve_ref)
-		p = tlv_put(p, 0xF0, &ref, 1);
+		p = gp_util_put_tlv(p, 0xF0, &ref, 1);
 	if ((size_t)(p - tbs) != tbs_len) {
 		talloc_free(buf);
 		return -EINVAL;	/* cannot happen: sizes computed above disagree with what was written */
@@ -609,7 +517,7 @@ int gp_cert_build(void *ctx, const struct gp_cert_template *t, EVP_PKEY *subject
 		talloc_free(buf);
 		return rc;
 	}
-	p = tlv_put(p, 0x5F37, sig, sizeof(sig));
+	p = gp_util_put_tlv(p, 0x5F37, sig, sizeof(sig));
 	*out = buf;
 	*out_len = p - buf;
 	return 0;

@@ -12,19 +12,14 @@
 #include <sgp02/gp/scp03.h>
 #include <sgp02/gp/scp03t.h>
 
+#include "gp_util.h"
+
 /* ------------------------------------------------------------------------------------------------ */
 /* TLV helpers (single-byte tags except the '9Fxx' error answers) */
 
-struct tlv {
-	uint16_t tag;
-	const uint8_t *val;
-	size_t len;
-	size_t total;
-};
-
-static int tlv_next(const uint8_t *buf, size_t len, struct tlv *t)
+static int tlv_next(const uint8_t *buf, size_t len, struct gp_util_tlv *t)
 {
-	size_t i = 0, n, l = 0;
+	size_t i = 0;
 
 	if (!buf || len < 2)
 		return -EBADMSG;
@@ -36,23 +31,7 @@ static int tlv_next(const uint8_t *buf, size_t len, struct tlv *t)
 			return -EBADMSG;
 		t->tag = (t->tag << 8) | buf[i++];
 	}
-	if (i >= len)
-		return -EBADMSG;
-	if (buf[i] < 0x80) {
-		l = buf[i++];
-	} else {
-		n = buf[i++] & 0x7F;
-		if (n == 0 || n > 3 || i + n > len)
-			return -EBADMSG;
-		while (n--)
-			l = (l << 8) | buf[i++];
-	}
-	if (l > len - i)
-		return -EMSGSIZE;
-	t->val = buf + i;
-	t->len = l;
-	t->total = i + l;
-	return 0;
+	return gp_util_tlv_finish(buf, len, i, t);
 }
 
 /* tag (1 byte) + BER length; returns the header size */
@@ -81,12 +60,12 @@ static bool is_error_tag(uint16_t tag)
 
 int gp_scp03t_error_tag(const uint8_t *tlv, size_t len)
 {
-	struct tlv t;
+	struct gp_util_tlv t;
 	int rc = tlv_next(tlv, len, &t);
 
 	if (rc < 0)
 		return -EBADMSG;
-	return is_error_tag(t.tag) ? t.tag : -EBADMSG;
+	return is_error_tag(t.tag) ? (int)t.tag : -EBADMSG;
 }
 
 /* C-MAC / R-MAC over chaining value || tag || length (value incl. MAC) || data */
@@ -127,7 +106,7 @@ int gp_scp03t_init_update(struct gp_scp03_session *s, uint8_t kvn, uint8_t kid, 
 int gp_scp03t_process_iu_resp(struct gp_scp03_session *s, const struct gp_scp03_keys *keys, const uint8_t *tlv,
 			      size_t len)
 {
-	struct tlv t;
+	struct gp_util_tlv t;
 	int rc;
 
 	if (!s || !keys)
@@ -293,7 +272,7 @@ int gp_scp03t_unprotect_resp(struct gp_scp03_session *s, const uint8_t *tlv, siz
 			     size_t out_size)
 {
 	uint8_t mac[16];
-	struct tlv t;
+	struct gp_util_tlv t;
 	size_t dlen;
 	int rc;
 
@@ -428,7 +407,7 @@ static int resp_add(struct gp_scp03t_card *c, const uint8_t *d, size_t len)
 	return 0;
 }
 
-static int card_iu(struct gp_scp03t_card *c, const struct tlv *t)
+static int card_iu(struct gp_scp03t_card *c, const struct gp_util_tlv *t)
 {
 	uint8_t apdu[14], out[2 + GP_SCP03_IU_RESP_LEN], ctr[3], cc[8];
 	int rc;
@@ -463,7 +442,7 @@ static int card_iu(struct gp_scp03t_card *c, const struct tlv *t)
 	return resp_add(c, out, sizeof(out));
 }
 
-static int card_ea(struct gp_scp03t_card *c, const struct tlv *t)
+static int card_ea(struct gp_scp03t_card *c, const struct gp_util_tlv *t)
 {
 	struct gp_scp03_session *s = &c->s;
 	uint8_t mac[16], out[2 + GP_SCP03_MAC_LEN];
@@ -499,7 +478,7 @@ static int card_ea(struct gp_scp03t_card *c, const struct tlv *t)
 	return resp_add(c, out, sizeof(out));
 }
 
-static int card_data(struct gp_scp03t_card *c, const struct tlv *t)
+static int card_data(struct gp_scp03t_card *c, const struct gp_util_tlv *t)
 {
 	struct gp_scp03_session *s = &c->s;
 	static const uint8_t ack[2] = { GP_SCP03T_TAG_DATA, 0x00 };
@@ -550,7 +529,7 @@ static int card_data(struct gp_scp03t_card *c, const struct tlv *t)
 int gp_scp03t_card_process(struct gp_scp03t_card *c, const uint8_t *in, size_t len, uint8_t **resp,
 			   size_t *resp_len)
 {
-	struct tlv t;
+	struct gp_util_tlv t;
 	int rc = 0;
 
 	if (!c || !resp || !resp_len || (len && !in))
