@@ -11,6 +11,7 @@
 #include <talloc.h>
 
 #include <sgp02/gp/ecka.h>
+#include <sgp02/gp/gp_apdu.h>
 #include <sgp02/gp/scp03.h>
 
 #include "gp_util.h"
@@ -27,26 +28,7 @@ static int tlv_next(const uint8_t *buf, size_t len, struct gp_util_tlv *t)
 }
 
 /* GP Card Spec §11.11 (STORE DATA, DGI format): a DGI is a 2-byte tag and a length of 1 byte ('00'..'FE') or
- * 'FF' followed by 2 bytes. */
-static size_t dgi_hdr_size(size_t len)
-{
-	return len < 0xFF ? 3 : 5;
-}
-
-static uint8_t *put_dgi_hdr(uint8_t *p, uint16_t dgi, size_t len)
-{
-	*p++ = dgi >> 8;
-	*p++ = dgi & 0xff;
-	if (len < 0xFF) {
-		*p++ = len;
-	} else {
-		*p++ = 0xFF;
-		*p++ = len >> 8;
-		*p++ = len & 0xff;
-	}
-	return p;
-}
-
+ * 'FF' followed by 2 bytes. Encoding: gp_dgi_encode() of gp_apdu.h. */
 static int dgi_next(const uint8_t *buf, size_t len, uint16_t *dgi, const uint8_t **val, size_t *vlen, size_t *total)
 {
 	size_t i = 3, l;
@@ -402,15 +384,9 @@ int gp_ecka_keys_to_scp03(const struct gp_ecka_keys *keys, uint8_t kvn, struct g
 
 int gp_ecka_build_3a01(const uint8_t *cert, size_t cert_len, uint8_t *out, size_t out_size)
 {
-	uint8_t *p;
-
-	if (!cert || !out || cert_len > 0xFFFF)
+	if (!cert)
 		return -EINVAL;
-	if (out_size < dgi_hdr_size(cert_len) + cert_len)
-		return -EMSGSIZE;
-	p = put_dgi_hdr(out, 0x3A01, cert_len);
-	memcpy(p, cert, cert_len);
-	return (int)(p + cert_len - out);
+	return gp_dgi_encode(out, out_size, 0x3A01, cert, cert_len);
 }
 
 /* 7F49 { B0 <point> F0 01 <ref> } for an ephemeral key [INF: encoding as in the certificate, like NJ] */
@@ -456,7 +432,7 @@ static int sign_data(const uint8_t *dgi, size_t dgi_len, const uint8_t *epk, siz
 int gp_ecka_build_3a02(void *ctx, const struct gp_ecka_crt *crt, EVP_PKEY *epk, const uint8_t *rc, size_t rc_len,
 		       EVP_PKEY *sk_dp, uint8_t **out, size_t *out_len)
 {
-	uint8_t a6[160], dgi[170], ek[80], sd[170 + 80 + 3 + 127], sig[GP_CERT_SIG_LEN], *buf, *p;
+	uint8_t a6[160], dgi[170], ek[80], sd[170 + 80 + 3 + 127], sig[GP_CERT_SIG_LEN], *buf;
 	int a6_len, ek_len, sd_len, res;
 	size_t dgi_len, total;
 
@@ -465,9 +441,10 @@ int gp_ecka_build_3a02(void *ctx, const struct gp_ecka_crt *crt, EVP_PKEY *epk, 
 	a6_len = gp_ecka_crt_encode(crt, a6, sizeof(a6));
 	if (a6_len < 0)
 		return a6_len;
-	p = put_dgi_hdr(dgi, 0x3A02, a6_len);
-	memcpy(p, a6, a6_len);
-	dgi_len = p + a6_len - dgi;
+	res = gp_dgi_encode(dgi, sizeof(dgi), 0x3A02, a6, a6_len);
+	if (res < 0)
+		return res;
+	dgi_len = res;
 	ek_len = epk_encode(epk, ek, sizeof(ek));
 	if (ek_len < 0)
 		return ek_len;
