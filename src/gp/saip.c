@@ -466,9 +466,38 @@ static int file_content(struct finder *f, const struct gp_saip_pe *pe, uint32_t 
 	return hit(f, pe, chain, 2, 0);
 }
 
+/* PIN and PUK codes: chain[depth - 1] is a SEQUENCE OF { keyReference [0] INTEGER, value [1], ... } (PE-PINCodes
+ * pinconfig, PE-PUKCodes pukCodes); report the value of each entry, with its keyReference. */
+static int find_code(struct finder *f, const struct gp_saip_pe *pe, const struct gp_tlv **chain, unsigned int depth)
+{
+	const struct gp_tlv *seq = chain[depth - 1];
+	struct gp_tlv entry, ref, value;
+	unsigned int i;
+	uint32_t v;
+	int rc;
+
+	for (i = 0; ; i++) {
+		rc = child(seq->val, seq->len, 0x30, i, &entry, true);
+		if (rc == -ENOENT)
+			return 0;
+		if (rc < 0)
+			return rc;
+		rc = child(entry.val, entry.len, 0x80, 0, &ref, false);
+		if (rc < 0 || der_uint(&ref, &v) < 0)
+			return -EBADMSG;
+		rc = child(entry.val, entry.len, 0x81, 0, &value, false);
+		if (rc < 0)
+			return -EBADMSG;
+		chain[depth] = &entry;
+		chain[depth + 1] = &value;
+		if (hit(f, pe, chain, depth + 2, v))
+			return 1;
+	}
+}
+
 static int find_in_pe(struct finder *f, const struct gp_saip_pe *pe)
 {
-	struct gp_tlv a, b, c, d, e, g, h;
+	struct gp_tlv a, b, c, d, g, h;
 	const struct gp_tlv *chain[6];
 	uint32_t v, kid, kvn;
 	unsigned int i, j;
@@ -530,25 +559,9 @@ static int find_in_pe(struct finder *f, const struct gp_saip_pe *pe)
 		rc = child(a.val, a.len, 0xA0, 0, &b, true);
 		if (rc < 0)
 			return rc == -ENOENT ? 0 : rc;
-		for (i = 0; ; i++) {
-			rc = child(b.val, b.len, 0x30, i, &c, true);
-			if (rc == -ENOENT)
-				return 0;
-			if (rc < 0)
-				return rc;
-			rc = child(c.val, c.len, 0x80, 0, &d, false);
-			if (rc < 0 || der_uint(&d, &v) < 0)
-				return -EBADMSG;
-			rc = child(c.val, c.len, 0x81, 0, &e, false);
-			if (rc < 0)
-				return -EBADMSG;
-			chain[0] = &a;
-			chain[1] = &b;
-			chain[2] = &c;
-			chain[3] = &e;
-			if (hit(f, pe, chain, 4, v))
-				return 1;
-		}
+		chain[0] = &a;
+		chain[1] = &b;
+		return find_code(f, pe, chain, 2);
 	case GP_SAIP_F_PUK:
 		/* PE-PUKCodes: puk-Header [0], pukCodes [1] SEQUENCE OF PUKConfiguration
 		 * { keyReference [0], pukValue [1], maxNumOfAttemps-retryNumLeft [2] } */
@@ -557,24 +570,8 @@ static int find_in_pe(struct finder *f, const struct gp_saip_pe *pe)
 		rc = child(pe->val, pe->len, 0xA1, 0, &a, true);
 		if (rc < 0)
 			return rc == -ENOENT ? 0 : rc;
-		for (i = 0; ; i++) {
-			rc = child(a.val, a.len, 0x30, i, &c, true);
-			if (rc == -ENOENT)
-				return 0;
-			if (rc < 0)
-				return rc;
-			rc = child(c.val, c.len, 0x80, 0, &d, false);
-			if (rc < 0 || der_uint(&d, &v) < 0)
-				return -EBADMSG;
-			rc = child(c.val, c.len, 0x81, 0, &e, false);
-			if (rc < 0)
-				return -EBADMSG;
-			chain[0] = &a;
-			chain[1] = &c;
-			chain[2] = &e;
-			if (hit(f, pe, chain, 3, v))
-				return 1;
-		}
+		chain[0] = &a;
+		return find_code(f, pe, chain, 1);
 	case GP_SAIP_F_SD_KEY:
 		/* PE-SecurityDomain: sd-Header [0], instance [1], keyList [2] SEQUENCE OF KeyObject
 		 * { keyUsageQualifier [21], keyAccess [22], keyIdentifier [2], keyVersionNumber [3],
