@@ -36,6 +36,12 @@ struct ws_daemon_cfg {
 	unsigned long max_body;
 	unsigned long retention_s;
 	unsigned int max_conns;
+	/* "service NAME path PATH" overrides of the default endpoint paths */
+	struct {
+		char *name;
+		char *path;
+	} paths[16];
+	unsigned int num_paths;
 };
 
 struct ws_daemon {
@@ -174,8 +180,50 @@ DEFUN(cfg_ws_retention, cfg_ws_retention_cmd, "duplicate-retention <60-31536000>
 	return CMD_SUCCESS;
 }
 
+DEFUN(cfg_ws_service_path, cfg_ws_service_path_cmd, "service NAME path PATH",
+      "A SOAP service of this daemon (show web-service lists them)\n" "Service name, e.g. ES4SmSrService\n"
+      "Serve it at another endpoint path\n" "Path, e.g. /smsr/ES4\n")
+{
+	unsigned int i;
+
+	if (argv[1][0] != '/' || strpbrk(argv[1], "?# \t")) {
+		vty_out(vty, "%% a path starts with / and has no query, fragment or blanks%s", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	for (i = 0; i < g_cfg.num_paths; i++) {
+		if (!strcmp(g_cfg.paths[i].name, argv[0]))
+			break;
+	}
+	if (i == ARRAY_SIZE(g_cfg.paths)) {
+		vty_out(vty, "%% too many path overrides%s", VTY_NEWLINE);
+		return CMD_WARNING;
+	}
+	if (i == g_cfg.num_paths) {
+		g_cfg.paths[i].name = NULL;
+		g_cfg.paths[i].path = NULL;
+		g_cfg.num_paths++;
+	}
+	set_str(&g_cfg.paths[i].name, argv[0]);
+	set_str(&g_cfg.paths[i].path, argv[1]);
+	return CMD_SUCCESS;
+}
+
+/* The configured path of a service, else its default. */
+static const char *service_path(const struct ws_daemon_service *def)
+{
+	unsigned int i;
+
+	for (i = 0; i < g_cfg.num_paths; i++) {
+		if (!strcmp(g_cfg.paths[i].name, def->name))
+			return g_cfg.paths[i].path;
+	}
+	return def->path;
+}
+
 static int config_write_ws(struct vty *vty)
 {
+	unsigned int i;
+
 	vty_out(vty, "web-service%s", VTY_NEWLINE);
 	vty_out(vty, " listen %s %u%s", g_cfg.listen_addr, g_cfg.listen_port, VTY_NEWLINE);
 	if (g_cfg.tls) {
@@ -199,6 +247,8 @@ static int config_write_ws(struct vty *vty)
 	vty_out(vty, " max-body %lu%s", g_cfg.max_body, VTY_NEWLINE);
 	vty_out(vty, " max-connections %u%s", g_cfg.max_conns, VTY_NEWLINE);
 	vty_out(vty, " duplicate-retention %lu%s", g_cfg.retention_s, VTY_NEWLINE);
+	for (i = 0; i < g_cfg.num_paths; i++)
+		vty_out(vty, " service %s path %s%s", g_cfg.paths[i].name, g_cfg.paths[i].path, VTY_NEWLINE);
 	return CMD_SUCCESS;
 }
 
@@ -227,7 +277,7 @@ DEFUN(show_ws, show_ws_cmd, "show web-service",
 	for (i = 0; i < g_wd->num_svcs; i++) {
 		struct rate_ctr_group *cg = ws_service_ctrg(g_wd->svcs[i].svc);
 		vty_out(vty, " %-28s %s%s  requests %" PRIu64 ", faults %" PRIu64 "/%" PRIu64 ", duplicates %" PRIu64
-			"%s", g_wd->svcs[i].def->name, base_url(tmp), g_wd->svcs[i].def->path,
+			"%s", g_wd->svcs[i].def->name, base_url(tmp), service_path(g_wd->svcs[i].def),
 			rate_ctr_group_get_ctr(cg, WS_CTR_REQUESTS)->current,
 			rate_ctr_group_get_ctr(cg, WS_CTR_FAULT_SENDER)->current,
 			rate_ctr_group_get_ctr(cg, WS_CTR_FAULT_RECEIVER)->current,
@@ -261,6 +311,7 @@ void ws_daemon_vty_init(struct sgp02_app *app, uint16_t default_port)
 	install_element(WS_NODE, &cfg_ws_max_body_cmd);
 	install_element(WS_NODE, &cfg_ws_max_conns_cmd);
 	install_element(WS_NODE, &cfg_ws_retention_cmd);
+	install_element(WS_NODE, &cfg_ws_service_path_cmd);
 	install_element_ve(&show_ws_cmd);
 }
 
@@ -296,6 +347,17 @@ int ws_daemon_start(struct sgp02_app *app, const struct ws_daemon_service *svcs,
 	if (g_cfg.tls && !g_cfg.client_ca)
 		LOGP(DWS, LOGL_NOTICE, "web-service: no 'tls client-ca': requesters are not authenticated by "
 		     "certificate\n");
+
+	for (i = 0; i < g_cfg.num_paths; i++) {
+		unsigned int j;
+		for (j = 0; j < n && strcmp(svcs[j].name, g_cfg.paths[i].name); j++)
+			;
+		if (j == n) {
+			LOGP(DWS, LOGL_FATAL, "web-service: 'service %s path ...': no such service here\n",
+			     g_cfg.paths[i].name);
+			return -EINVAL;
+		}
+	}
 
 	g_wd = talloc_zero(app->ctx, struct ws_daemon);
 	g_wd->ctx = g_wd;
@@ -345,16 +407,17 @@ int ws_daemon_start(struct sgp02_app *app, const struct ws_daemon_service *svcs,
 	own_base = base_url(g_wd);
 	g_wd->svcs = talloc_zero_array(g_wd, typeof(*g_wd->svcs), n);
 	for (i = 0; i < n; i++) {
+		const char *path = service_path(&svcs[i]);
 		struct ws_service_cfg c = {
 			.name = svcs[i].name,
-			.path = svcs[i].path,
+			.path = path,
 			.entity_id = g_cfg.entity_id ? g_cfg.entity_id : "0",
 			.max_body = g_cfg.max_body,
 			.wsdl_file = svcs[i].wsdl_file,
 		};
 		c.own_address = g_cfg.entity_id ?
-			talloc_asprintf(g_wd, "%s%s?EntityId=%s", own_base, svcs[i].path, g_cfg.entity_id) :
-			talloc_asprintf(g_wd, "%s%s", own_base, svcs[i].path);
+			talloc_asprintf(g_wd, "%s%s?EntityId=%s", own_base, path, g_cfg.entity_id) :
+			talloc_asprintf(g_wd, "%s%s", own_base, path);
 		g_wd->svcs[i].def = &svcs[i];
 		g_wd->svcs[i].svc = ws_service_alloc(g_wd, &c, g_wd->schema, svcs[i].ops);
 		if (!g_wd->svcs[i].svc || ws_http_add_service(g_wd->wh, g_wd->svcs[i].svc) < 0) {
@@ -363,7 +426,7 @@ int ws_daemon_start(struct sgp02_app *app, const struct ws_daemon_service *svcs,
 		}
 		ws_service_set_store(g_wd->svcs[i].svc, &ws_dbstore_ops, g_wd->store);
 		g_wd->num_svcs++;
-		LOGP(DWS, LOGL_NOTICE, "%s at %s%s\n", svcs[i].name, own_base, svcs[i].path);
+		LOGP(DWS, LOGL_NOTICE, "%s at %s%s\n", svcs[i].name, own_base, path);
 	}
 	osmo_timer_setup(&g_wd->expire_timer, expire_cb, NULL);
 	osmo_timer_schedule(&g_wd->expire_timer, 60, 0);

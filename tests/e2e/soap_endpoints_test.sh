@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End to end: the daemons serve their SOAP endpoints (plain HTTP on loopback and mutual TLS): schema
+# End to end: the daemons serve their SOAP endpoints (a function not implemented yet stands for any) (plain HTTP on loopback and mutual TLS): schema
 # validation, WS-Addressing checks, Faults for functions not implemented yet, ?wsdl with our address,
 # duplicates answered from the database.
 set -u
@@ -29,6 +29,7 @@ envelope() {
 <wsa:To>$3</wsa:To>
 <wsa:MessageID>$mid</wsa:MessageID>
 <wsa:Action>$2</wsa:Action>
+<wsa:ReplyTo><wsa:Address>https://mno.test/ES4/callback</wsa:Address></wsa:ReplyTo>
 </env:Header>
 <env:Body>
 $(sed '1{/^<?xml/d}' "$1")
@@ -63,8 +64,10 @@ for d in smsr smdp; do
 	start_daemon $d "$cfg"
 	check "$d: HTTP endpoint listening" wait_port "$http" 30
 	if [ $d = smsr ]; then
-		path=/ES4; fn=ES4-GetEIS; body=$DATA/ok-ES4-GetEISRequest.xml; bad=$DATA/bad-ES4-GetEISRequest-order.xml
-		action=http://gsma.com/ES4/ProfileManagement/ES4-GetEISRequest
+		# SM-SR change (ES4-PrepareSMSRChange) is among the functions not built yet
+		path=/ES4; fn=ES4-PrepareSMSRChange; body=$DATA/ok-ES4-PrepareSMSRChangeRequest.xml
+		bad=$DATA/bad-ES4-PrepareSMSRChangeRequest-no-fcid.xml
+		action=http://gsma.com/ES4/eUICCManagement/ES4-PrepareSMSRChange
 	else
 		path=/ES2; fn=ES2-GetEIS; body=$DATA/ok-ES2-GetEISRequest.xml; bad=$DATA/bad-ES2-GetEISRequest-oid.xml
 		action=http://gsma.com/ES2/DataPreparation/ES2-GetEISRequest
@@ -108,6 +111,25 @@ for d in smsr smdp; do
 	stop_pid "$PID" 10
 	PIDS=()
 	check "$d: no sanitizer report" bash -c "! grep -q -E 'Sanitizer|runtime error' '$W/$d.log'"
+
+	# endpoint paths are configurable; a typo in a service name stops the start
+	svcname=$([ $d = smsr ] && echo ES4SmSrService || echo ES2SmDpService)
+	printf 'web-service\n service %s path /site1%s\n' "$svcname" "$path" > "$W/paths.cfg"
+	cat "$cfg" "$W/paths.cfg" > "$W/moved.cfg"
+	"$SGP02_BUILDDIR/src/$d/sgp02-$d" -c "$W/moved.cfg" >>"$W/$d.log" 2>&1 &
+	PID=$!
+	PIDS+=("$PID")
+	wait_port "$http" 30
+	st=$(post "http://127.0.0.1:$http/site1$path" "$W/ok.xml")
+	check "$d: service moved to /site1$path answers there (got $st)" [ "$st" = 500 ]
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$http$path")
+	check "$d: ... and no longer at $path (got $code)" [ "$code" = 404 ]
+	stop_pid "$PID" 10
+	PIDS=()
+	printf 'web-service\n service NoSuchService path /x\n' > "$W/paths.cfg"
+	cat "$cfg" "$W/paths.cfg" > "$W/moved.cfg"
+	"$SGP02_BUILDDIR/src/$d/sgp02-$d" -c "$W/moved.cfg" > "$W/out" 2>&1
+	check "$d: unknown service name in 'service ... path' refused at start" grep -q "no such service here" "$W/out"
 
 	# mutual TLS with the test PKI
 	sed -i "s|^ no tls| tls certificate $W/pki/server.pem key $W/pki/server.key\n tls client-ca $W/pki/ca.pem|" "$cfg"
