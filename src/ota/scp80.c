@@ -453,6 +453,84 @@ static int sig_compute(const struct ota_scp80_keyset *ks, enum ota_scp80_integ i
 	return rc;
 }
 
+/* Checks and choices shared by the command and the response packet builders: keyset, SPI, length of the RC/CC/DS,
+ * cipher and padding. n_ciph is the number of ciphered header octets before the RC/CC/DS: CNTR + PCNTR (6) for a
+ * command (TS 102 225 §5.1.1), CNTR + PCNTR + status (7) for a response (§5.1.2). Returns the RC/CC/DS length. */
+static int build_prepare(const struct ota_scp80_keyset *ks, const uint8_t *spi, const uint8_t *tar, const uint8_t *cntr,
+			 const uint8_t *data, size_t data_len, const uint8_t *out, bool por, size_t n_ciph,
+			 struct ota_scp80_spi *s, struct cipher_sel *sel, size_t *pad)
+{
+	int sig_len, rc;
+
+	if (!ks || !spi || !tar || !cntr || !out || (!data && data_len))
+		return -EINVAL;
+	if (ks->kic_key_len > OTA_SCP80_MAX_KEY_LEN || ks->kid_key_len > OTA_SCP80_MAX_KEY_LEN)
+		return -EINVAL;
+	ota_scp80_spi_decode(spi, s);
+	sig_len = sig_len_for(por ? s->por_integ : s->integ, ks->kid);
+	if (sig_len < 0)
+		return sig_len;
+	if (data_len > 0xffff)
+		return -EMSGSIZE;
+	*pad = 0;
+	if (por ? s->por_ciphered : s->ciphered) {
+		rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, sel);
+		if (rc < 0)
+			return rc;
+		/* the ciphered part is padded to a whole number of cipher blocks; PCNTR counts the padding */
+		*pad = (sel->block - (n_ciph + sig_len + data_len) % sel->block) % sel->block;
+	}
+	return sig_len;
+}
+
+/* Last step of both builders: the RC/CC/DS at sig_off over pkt[0..sig_off) and the body_len octets after it, then
+ * ciphering from CNTR (cntr_off) to the end (total). Wipes the cipher key. Returns total or a negative errno. */
+static int build_finish(const struct ota_scp80_keyset *ks, enum ota_scp80_integ integ, bool ciphered,
+			struct cipher_sel *sel, uint8_t *pkt, size_t sig_off, int sig_len, size_t body_len,
+			size_t cntr_off, size_t total)
+{
+	int rc = 0;
+
+	if (sig_len)
+		rc = sig_compute(ks, integ, pkt, sig_off, pkt + sig_off + sig_len, body_len, pkt + sig_off);
+	if (rc == 0 && ciphered)
+		rc = cbc_crypt(sel, pkt + cntr_off, total - cntr_off, 1);
+	if (ciphered)
+		OPENSSL_cleanse(sel, sizeof(*sel));
+	return rc < 0 ? rc : (int)total;
+}
+
+/* Decipher len octets at p in place with the KIc key of ks; *block is the cipher block size. */
+static int decipher(const struct ota_scp80_keyset *ks, uint8_t *p, size_t len, unsigned int *block)
+{
+	struct cipher_sel sel;
+	int rc;
+
+	rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, &sel);
+	if (rc < 0)
+		return rc;
+	*block = sel.block;
+	rc = cbc_crypt(&sel, p, len, 0);
+	OPENSSL_cleanse(&sel, sizeof(sel));
+	return rc;
+}
+
+/* Check the RC/CC/DS at pkt[sig_off] (over pkt[0..sig_off) and the body_len octets after it): 0, -EKEYREJECTED on
+ * a mismatch, or another negative errno. */
+static int sig_check(const struct ota_scp80_keyset *ks, enum ota_scp80_integ integ, const uint8_t *pkt,
+		     size_t sig_off, int sig_len, size_t body_len)
+{
+	uint8_t sig[OTA_SCP80_MAX_SIG_LEN];
+	int rc;
+
+	rc = sig_compute(ks, integ, pkt, sig_off, pkt + sig_off + sig_len, body_len, sig);
+	if (rc < 0)
+		return rc;
+	if (CRYPTO_memcmp(sig, pkt + sig_off, sig_len) != 0)
+		return -EKEYREJECTED;
+	return 0;
+}
+
 /*
  * Command packets
  */
@@ -465,24 +543,10 @@ int ota_scp80_cmd_build(const struct ota_scp80_keyset *ks, const uint8_t spi[2],
 	size_t pad = 0, total;
 	int sig_len, rc;
 
-	if (!ks || !spi || !tar || !cntr || !out || (!data && data_len))
-		return -EINVAL;
-	if (ks->kic_key_len > OTA_SCP80_MAX_KEY_LEN || ks->kid_key_len > OTA_SCP80_MAX_KEY_LEN)
-		return -EINVAL;
-	ota_scp80_spi_decode(spi, &s);
-	sig_len = sig_len_for(s.integ, ks->kid);
+	/* TS 102 225 §5.1.1: CNTR..data is padded to a whole number of cipher blocks; PCNTR counts it */
+	sig_len = build_prepare(ks, spi, tar, cntr, data, data_len, out, false, 6, &s, &sel, &pad);
 	if (sig_len < 0)
 		return sig_len;
-	if (data_len > 0xffff)
-		return -EMSGSIZE;
-
-	if (s.ciphered) {
-		rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, &sel);
-		if (rc < 0)
-			return rc;
-		/* TS 102 225 §5.1.1: CNTR..data is padded to a whole number of cipher blocks; PCNTR counts it */
-		pad = (sel.block - (6 + sig_len + data_len) % sel.block) % sel.block;
-	}
 	total = CMD_OFF_SIG + sig_len + data_len + pad;
 	if (total - 2 > 0xffff) {
 		rc = -EMSGSIZE;
@@ -507,18 +571,8 @@ int ota_scp80_cmd_build(const struct ota_scp80_keyset *ks, const uint8_t spi[2],
 	memset(out + CMD_OFF_SIG + sig_len + data_len, 0, pad);
 
 	/* TS 102 225 §5.1.1 / TS 31.115 §4: RC/CC over CPL..PCNTR and the data with padding (not the UDH) */
-	if (sig_len) {
-		rc = sig_compute(ks, s.integ, out, CMD_OFF_SIG, out + CMD_OFF_SIG + sig_len, data_len + pad,
-				 out + CMD_OFF_SIG);
-		if (rc < 0)
-			goto out;
-	}
-	if (s.ciphered) {
-		rc = cbc_crypt(&sel, out + CMD_OFF_CNTR, total - CMD_OFF_CNTR, 1);
-		if (rc < 0)
-			goto out;
-	}
-	rc = (int)total;
+	return build_finish(ks, s.integ, s.ciphered, &sel, out, CMD_OFF_SIG, sig_len, data_len + pad, CMD_OFF_CNTR,
+			    total);
 out:
 	if (s.ciphered)
 		OPENSSL_cleanse(&sel, sizeof(sel));
@@ -571,9 +625,7 @@ static int cntr_check(enum ota_scp80_cntr_mode mode, uint64_t rx, const uint64_t
 int ota_scp80_cmd_unwrap(const struct ota_scp80_keyset *ks, const uint8_t *pkt, size_t len, uint64_t *re_cntr,
 			 struct ota_scp80_cmd *res, uint8_t *buf, size_t buf_size)
 {
-	uint8_t sig[OTA_SCP80_MAX_SIG_LEN];
 	struct ota_scp80_spi s;
-	struct cipher_sel sel;
 	unsigned int block = 0;
 	size_t data_len;
 	int sig_len, rc;
@@ -602,12 +654,7 @@ int ota_scp80_cmd_unwrap(const struct ota_scp80_keyset *ks, const uint8_t *pkt, 
 	memmove(buf, pkt, len);
 
 	if (s.ciphered) {
-		rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, &sel);
-		if (rc < 0)
-			return rc;
-		block = sel.block;
-		rc = cbc_crypt(&sel, buf + CMD_OFF_CNTR, len - CMD_OFF_CNTR, 0);
-		OPENSSL_cleanse(&sel, sizeof(sel));
+		rc = decipher(ks, buf + CMD_OFF_CNTR, len - CMD_OFF_CNTR, &block);
 		if (rc < 0) {
 			if (rc == -EBADMSG)
 				res->status = OTA_SCP80_POR_CIPHERING_ERROR;
@@ -618,14 +665,11 @@ int ota_scp80_cmd_unwrap(const struct ota_scp80_keyset *ks, const uint8_t *pkt, 
 	res->pcntr = buf[CMD_OFF_PCNTR];
 
 	if (sig_len) {
-		rc = sig_compute(ks, s.integ, buf, CMD_OFF_SIG, buf + CMD_OFF_SIG + sig_len,
-				 len - CMD_OFF_SIG - sig_len, sig);
+		rc = sig_check(ks, s.integ, buf, CMD_OFF_SIG, sig_len, len - CMD_OFF_SIG - sig_len);
+		if (rc == -EKEYREJECTED)
+			res->status = OTA_SCP80_POR_RC_CC_DS_FAILED;
 		if (rc < 0)
 			return rc;
-		if (CRYPTO_memcmp(sig, buf + CMD_OFF_SIG, sig_len) != 0) {
-			res->status = OTA_SCP80_POR_RC_CC_DS_FAILED;
-			return -EKEYREJECTED;
-		}
 	}
 
 	rx = ota_scp80_cntr_get(res->cntr);
@@ -662,23 +706,10 @@ int ota_scp80_por_build(const struct ota_scp80_keyset *ks, const uint8_t spi[2],
 	size_t pad = 0, total;
 	int sig_len, rc;
 
-	if (!ks || !spi || !tar || !cntr || !out || (!data && data_len))
-		return -EINVAL;
-	if (ks->kic_key_len > OTA_SCP80_MAX_KEY_LEN || ks->kid_key_len > OTA_SCP80_MAX_KEY_LEN)
-		return -EINVAL;
-	ota_scp80_spi_decode(spi, &s);
-	sig_len = sig_len_for(s.por_integ, ks->kid);
+	/* CNTR(5) PCNTR(1) status(1) RC/CC data are ciphered */
+	sig_len = build_prepare(ks, spi, tar, cntr, data, data_len, out, true, 7, &s, &sel, &pad);
 	if (sig_len < 0)
 		return sig_len;
-	if (data_len > 0xffff)
-		return -EMSGSIZE;
-	if (s.por_ciphered) {
-		rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, &sel);
-		if (rc < 0)
-			return rc;
-		/* CNTR(5) PCNTR(1) status(1) RC/CC data are ciphered */
-		pad = (sel.block - (7 + sig_len + data_len) % sel.block) % sel.block;
-	}
 	total = h + POR_OFF_SIG + sig_len + data_len + pad;
 	if (total - h - 2 > 0xffff || total > out_size) {
 		rc = -EMSGSIZE;
@@ -697,18 +728,8 @@ int ota_scp80_por_build(const struct ota_scp80_keyset *ks, const uint8_t spi[2],
 	memset(out + h + POR_OFF_SIG + sig_len + data_len, 0, pad);
 
 	/* TS 31.115 §6: the response RC/CC covers UDHL, IEI 71 and its length too */
-	if (sig_len) {
-		rc = sig_compute(ks, s.por_integ, out, h + POR_OFF_SIG, out + h + POR_OFF_SIG + sig_len,
-				 data_len + pad, out + h + POR_OFF_SIG);
-		if (rc < 0)
-			goto out;
-	}
-	if (s.por_ciphered) {
-		rc = cbc_crypt(&sel, out + h + POR_OFF_CNTR, total - h - POR_OFF_CNTR, 1);
-		if (rc < 0)
-			goto out;
-	}
-	rc = (int)total;
+	return build_finish(ks, s.por_integ, s.por_ciphered, &sel, out, h + POR_OFF_SIG, sig_len, data_len + pad,
+			    h + POR_OFF_CNTR, total);
 out:
 	if (s.por_ciphered)
 		OPENSSL_cleanse(&sel, sizeof(sel));
@@ -740,9 +761,7 @@ int ota_scp80_por_unwrap(const struct ota_scp80_keyset *ks, const uint8_t spi[2]
 			 size_t ud_len, const uint8_t *expect_cntr, struct ota_scp80_por *res,
 			 uint8_t *buf, size_t buf_size)
 {
-	uint8_t sig[OTA_SCP80_MAX_SIG_LEN];
 	struct ota_scp80_spi s;
-	struct cipher_sel sel;
 	unsigned int block = 0;
 	const uint8_t *p;
 	size_t n, rpl, data_len;
@@ -778,22 +797,14 @@ int ota_scp80_por_unwrap(const struct ota_scp80_keyset *ks, const uint8_t spi[2]
 	memmove(buf, ud, ud_len);
 
 	if (s.por_ciphered) {
-		rc = cipher_select(ks->kic, ks->kic_key, ks->kic_key_len, ks->allow_single_des, &sel);
-		if (rc < 0)
-			return rc;
-		block = sel.block;
-		rc = cbc_crypt(&sel, buf + hl + POR_OFF_CNTR, n - POR_OFF_CNTR, 0);
-		OPENSSL_cleanse(&sel, sizeof(sel));
+		rc = decipher(ks, buf + hl + POR_OFF_CNTR, n - POR_OFF_CNTR, &block);
 		if (rc < 0)
 			return rc;
 	}
 	if (sig_len) {
-		rc = sig_compute(ks, s.por_integ, buf, hl + POR_OFF_SIG, buf + hl + POR_OFF_SIG + sig_len,
-				 n - POR_OFF_SIG - sig_len, sig);
+		rc = sig_check(ks, s.por_integ, buf, hl + POR_OFF_SIG, sig_len, n - POR_OFF_SIG - sig_len);
 		if (rc < 0)
 			return rc;
-		if (CRYPTO_memcmp(sig, buf + hl + POR_OFF_SIG, sig_len) != 0)
-			return -EKEYREJECTED;
 	}
 	memcpy(res->cntr, buf + hl + POR_OFF_CNTR, 5);
 	res->pcntr = buf[hl + POR_OFF_PCNTR];
