@@ -8,6 +8,7 @@
 
 #include <talloc.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <libxml/tree.h>
 
 #include <osmocom/core/linuxlist.h>
@@ -175,6 +176,15 @@ static int config_write_smsr(struct vty *vty)
 	return CMD_SUCCESS;
 }
 
+static int show_eis(struct vty *vty, const char *eid);
+
+DEFUN(show_smsr_eis, show_smsr_eis_cmd, "show smsr eis EID",
+      SHOW_STR "SM-SR\n" "One EIS: platform data, profiles, key sets (values never shown; their KCV is checked)\n"
+      "EID (32 digits)\n")
+{
+	return show_eis(vty, argv[0]);
+}
+
 void smsr_registry_vty_init(struct sgp02_app *app)
 {
 	g_reg.ctx = app->ctx;
@@ -185,6 +195,7 @@ void smsr_registry_vty_init(struct sgp02_app *app)
 	install_element(SGP02_SMSR_NODE, &cfg_smsr_kek_cmd);
 	install_element(SGP02_SMSR_NODE, &cfg_smsr_cn_cmd);
 	install_element(SGP02_SMSR_NODE, &cfg_smsr_eum_cert_cmd);
+	install_element_ve(&show_smsr_eis_cmd);
 }
 
 const char *smsr_entity_oid(enum smsr_role role, const char *cn)
@@ -917,4 +928,104 @@ void smsr_eis_view(struct ws_eis *eis, enum smsr_role role, const char *oid)
 	}
 	drop_keys(&eis->isd_r);
 	drop_keys(&eis->ecasd);
+}
+
+/* ---------------------------------------------------------------- VTY: show smsr eis */
+
+/* Key check value of an AES key (GP Card Spec Amd D §6.2.2.3 / the fleet's EIS: the first 3 bytes of the key
+ * encrypting 16 bytes of 01). \returns 0, -EINVAL (not an AES key length), -EIO. */
+static int aes_kcv(const struct ws_eis_secret *k, uint8_t kcv[3])
+{
+	static const uint8_t ones[16] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+	const EVP_CIPHER *c = k->len == 16 ? EVP_aes_128_ecb() : k->len == 24 ? EVP_aes_192_ecb() :
+			      k->len == 32 ? EVP_aes_256_ecb() : NULL;
+	EVP_CIPHER_CTX *x;
+	uint8_t out[32];
+	int n, rc = -EIO;
+
+	if (!c)
+		return -EINVAL;
+	x = EVP_CIPHER_CTX_new();
+	if (x && EVP_EncryptInit_ex2(x, c, k->data, NULL, NULL) == 1 && EVP_CIPHER_CTX_set_padding(x, 0) == 1 &&
+	    EVP_EncryptUpdate(x, out, &n, ones, sizeof(ones)) == 1 && n == 16) {
+		memcpy(kcv, out, 3);
+		rc = 0;
+	}
+	OPENSSL_cleanse(out, sizeof(out));
+	EVP_CIPHER_CTX_free(x);
+	return rc;
+}
+
+static void show_keys(struct vty *vty, const struct ws_eis_sd *sd, bool decrypted)
+{
+	unsigned int i, j, c;
+
+	for (i = 0; i < sd->num_keysets; i++) {
+		const struct ws_eis_keyset *ks = &sd->keysets[i];
+
+		vty_out(vty, " keyset %s version %u type %s counter %s%" PRIu64 "%s", sd_name(sd), ks->version,
+			ks->type == WS_EIS_KS_NONE ? "-" : ws_eis_keyset_usage_name(ks->type),
+			ks->has_cntr ? "" : "(absent) ", ks->cntr, VTY_NEWLINE);
+		for (j = 0; j < ks->num_items; j++) {
+			const struct ws_eis_key *k = &ks->items[j].key;
+
+			if (ks->items[j].is_cert) {
+				vty_out(vty, "  certificate index %u CA %s, %zu bytes%s", ks->items[j].cert.index,
+					ks->items[j].cert.ca_id, ks->items[j].cert.value.len, VTY_NEWLINE);
+				continue;
+			}
+			for (c = 0; c < k->num_components; c++) {
+				const struct ws_eis_key_component *kc = &k->components[c];
+				uint8_t kcv[3];
+				const char *check = "not decrypted";
+
+				if (decrypted) {
+					if (kc->type != 0x88 || aes_kcv(&kc->value, kcv) < 0)
+						check = "decrypted (no AES KCV to compare)";
+					else if (k->kcv.len >= 3 && !memcmp(kcv, k->kcv.data, 3))
+						check = "decrypted, KCV verified";
+					else
+						check = "decrypted, KCV MISMATCH";
+				}
+				vty_out(vty, "  key index %u component %u type %02X, %zu bytes: %s%s", k->index, c,
+					kc->type, kc->value.len, check, VTY_NEWLINE);
+			}
+		}
+	}
+}
+
+static int show_eis(struct vty *vty, const char *eid)
+{
+	void *tmp = talloc_named_const(g_reg.ctx, 0, "show_eis");
+	struct ws_eis *eis = NULL;
+	unsigned int i;
+	int rc, krc;
+
+	rc = smsr_eis_load(g_app, tmp, eid, &eis);
+	if (rc < 0) {
+		vty_out(vty, "%% %s%s", rc == -ENOENT ? "EID not registered" : strerror(-rc), VTY_NEWLINE);
+		talloc_free(tmp);
+		return CMD_WARNING;
+	}
+	krc = smsr_eis_load_secrets(g_app, eis);
+	vty_out(vty, "EID %s, EUM %s, SM-SR %s, platform %s %s%s", eis->eid, eis->eum_id, eis->smsr_id,
+		eis->platform_type, eis->platform_version, VTY_NEWLINE);
+	vty_out(vty, " memory: remaining %" PRIu64 ", available for profiles %" PRIu64 ", last audit %s%s",
+		eis->remaining_memory, eis->available_memory, eis->last_audit_date ? eis->last_audit_date : "never",
+		VTY_NEWLINE);
+	for (i = 0; i < eis->num_profiles; i++) {
+		const struct ws_eis_profile *p = &eis->profiles[i];
+
+		vty_out(vty, " profile %s %s MNO %s%s%s%s", p->iccid, ws_eis_profile_state_name(p->state), p->mno_id,
+			p->fallback ? " fallback" : "", p->smdp_id ? " SM-DP " : "", p->smdp_id ? p->smdp_id : "");
+		vty_out(vty, "%s", VTY_NEWLINE);
+	}
+	if (krc < 0)
+		vty_out(vty, " key components: cannot decrypt: %s%s",
+			krc == -EBADMSG ? "authentication failed (wrong key-encryption-key or altered row)" :
+			krc == -ENOKEY ? "no key-encryption-key" : strerror(-krc), VTY_NEWLINE);
+	show_keys(vty, &eis->isd_r, krc == 0);
+	show_keys(vty, &eis->ecasd, krc == 0);
+	talloc_free(tmp);	/* the EIS destructor wipes the decrypted values */
+	return CMD_SUCCESS;
 }

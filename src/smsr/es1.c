@@ -7,8 +7,9 @@
  *  3. the requester is the EUM named in Eum-id                                       else 1.1 / 1.2
  *  4. that EUM has trusted certificates ("eum OID certificate FILE")                 else 8.6 / 6.1 (unknown EUM)
  *  5. the EumSignature verifies against them (ws_xmldsig_verify_eis())               else ws_xmldsig_status()
- *  6. Smsr-id is our entity-id                                                       else 8.7 / 3.4 Invalid Destination
- *  7. stored in one transaction with its audit row; EID already registered           -> 8.1.1 / 3.3 Already in Use
+ *  6. no ICCID, ISD-P AID, key set version or key index twice (the registry's keys) else 8.6 / 2.1 Invalid
+ *  7. Smsr-id is our entity-id                                                       else 8.7 / 3.4 Invalid Destination
+ *  8. stored in one transaction with its audit row; EID already registered           -> 8.1.1 / 3.3 Already in Use
  *     (an ICCID already registered on another eUICC                                   -> 8.2.1 / 3.3)
  * Only then EXECUTED_SUCCESS is answered (the state is committed before the answer).
  *
@@ -18,6 +19,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include <talloc.h>
 #include <osmocom/core/logging.h>
@@ -47,12 +49,46 @@ static int fail(struct ws_request *req, const char *subject, const char *reason,
 	return 0;
 }
 
+/* What the database keys need unique within one EIS (the XSD does not say so, the registry does): ICCIDs and ISD-P
+ * AIDs of the profiles, key set versions per security domain, key indexes per key set.
+ * \returns NULL when consistent, else what is duplicated. */
+static const char *duplicate_in(const struct ws_eis *eis)
+{
+	const struct ws_eis_sd *sds[2] = { &eis->isd_r, &eis->ecasd };
+	unsigned int i, j, s, a, b;
+
+	for (i = 0; i < eis->num_profiles; i++)
+		for (j = i + 1; j < eis->num_profiles; j++) {
+			const struct ws_eis_profile *p = &eis->profiles[i], *q = &eis->profiles[j];
+
+			if (!strcasecmp(p->iccid, q->iccid))
+				return "ICCID twice in ProfileInfo";
+			if (p->isd_p_aid.len == q->isd_p_aid.len &&
+			    !memcmp(p->isd_p_aid.data, q->isd_p_aid.data, p->isd_p_aid.len))
+				return "Isd-p-aid twice in ProfileInfo";
+		}
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < sds[s]->num_keysets; i++) {
+			const struct ws_eis_keyset *ks = &sds[s]->keysets[i];
+
+			for (j = i + 1; j < sds[s]->num_keysets; j++)
+				if (ks->version == sds[s]->keysets[j].version)
+					return "key set Version twice in a security domain";
+			for (a = 0; a < ks->num_items; a++)
+				for (b = a + 1; b < ks->num_items; b++)
+					if (!ks->items[a].is_cert && !ks->items[b].is_cert &&
+					    ks->items[a].key.index == ks->items[b].key.index)
+						return "key Index twice in a key set";
+		}
+	return NULL;
+}
+
 static int register_eis(struct ws_request *req, void *data)
 {
 	struct sgp02_app *app = data;
 	const struct ws_service_cfg *cfg = ws_service_cfg(req->svc);
 	struct ws_status ok = { .kind = WS_STATUS_SUCCESS };
-	const char *eum_oid, *subject, *reason, *what = NULL;
+	const char *eum_oid, *subject, *reason, *what = NULL, *dup;
 	struct ws_xmldsig_trust *trust;
 	struct ws_eis *eis = NULL;
 	xmlNodePtr node;
@@ -82,6 +118,9 @@ static int register_eis(struct ws_request *req, void *data)
 		ws_xmldsig_status(rc, &subject, &reason);
 		return fail(req, subject, reason, talloc_asprintf(req, "EumSignature: %s", err ? err : strerror(-rc)));
 	}
+	dup = duplicate_in(eis);
+	if (dup)
+		return fail(req, WS_SUBJ_EIS, WS_REASON_INVALID, dup);
 	if (!cfg->entity_id || strcmp(eis->smsr_id, cfg->entity_id))
 		return fail(req, WS_SUBJ_SMSR, WS_REASON_INVALID_DESTINATION,
 			    cfg->entity_id ? "Smsr-id is not this SM-SR" : "this SM-SR has no entity-id configured");

@@ -168,6 +168,35 @@ check "... still MNO1's profile" grep -q "${OPER[2]}" "$W/body.xml"
 register EUM1 EUM1 "$(f 2)"
 check "... and a duplicate is still refused" grep -q "FAILED 8.1.1/3.3" "$W/out"
 
+# the stored key components decrypt under the KEK to the very keys of the EIS file (their KCV matches)
+vty_cmd "$vty" "show smsr eis ${EIDS[3]}" > "$W/show"
+check "VTY: show smsr eis lists MNO1's profile" grep -q "profile ${OPER[3]} " "$W/show"
+check "... both ISD-R keys decrypt with a matching KCV" [ "$(grep -c 'decrypted, KCV verified' "$W/show")" = 2 ]
+n=0; leaked=0
+for k in $(keys_of "$(f 3)"); do
+	n=$((n + 1))
+	grep -qi "$k" "$W/show" && leaked=$((leaked + 1))
+done
+check "... without showing any key value" [ "$n" -gt 0 ] && [ "$leaked" = 0 ]
+# a ciphertext moved to another row (here: another eUICC's) does not authenticate there
+psql -X -q -c "UPDATE $SCHEMA.keyset_key d SET nonce = s.nonce, ciphertext = s.ciphertext, tag = s.tag
+	FROM $SCHEMA.keyset_key s WHERE d.eid = '${EIDS[4]}' AND s.eid = '${EIDS[3]}' AND d.sd = s.sd
+	AND d.version = s.version AND d.key_index = s.key_index AND d.component = s.component" >/dev/null
+vty_cmd "$vty" "show smsr eis ${EIDS[4]}" > "$W/show"
+check "a key value copied from another EID's row is refused (GCM associated data)" \
+	grep -q "cannot decrypt: authentication failed" "$W/show"
+
+# another KEK: nothing decrypts
+stop_pid "$PID" 10
+PID=
+cp "$W/smsr.cfg" "$W/smsr-good.cfg"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/kek2.hex"
+sed -i "s|key-encryption-key .*|key-encryption-key $W/kek2.hex|" "$W/smsr.cfg"
+start_smsr >/dev/null
+vty_cmd "$vty" "show smsr eis ${EIDS[3]}" > "$W/show"
+check "with a wrong key-encryption-key nothing decrypts" grep -q "cannot decrypt: authentication failed" "$W/show"
+cp "$W/smsr-good.cfg" "$W/smsr.cfg"
+
 # a KEK is required once EIS are stored
 stop_pid "$PID" 10
 PID=
