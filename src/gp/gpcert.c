@@ -474,8 +474,9 @@ int gp_cert_build(void *ctx, const struct gp_cert_template *t, EVP_PKEY *subject
 	disc_len += t->extra_discretionary_len;
 	pk_len = gp_util_tlv_size(0xB0, sizeof(point)) + (t->with_curve_ref ? 3 : 0);
 
-	tbs_len = gp_util_tlv_size(0x93, t->serial_len) + gp_util_tlv_size(0x42, t->ca_id_len) + gp_util_tlv_size(0x5F20, t->subject_id_len) +
-		  gp_util_tlv_size(0x95, ku_len) + (t->has_effective ? gp_util_tlv_size(0x5F25, 4) : 0) + gp_util_tlv_size(0x5F24, 4) +
+	tbs_len = gp_util_tlv_size(0x93, t->serial_len) + gp_util_tlv_size(0x42, t->ca_id_len) +
+		  gp_util_tlv_size(0x5F20, t->subject_id_len) + gp_util_tlv_size(0x95, ku_len) +
+		  (t->has_effective ? gp_util_tlv_size(0x5F25, 4) : 0) + gp_util_tlv_size(0x5F24, 4) +
 		  (disc_len ? gp_util_tlv_size(0x73, disc_len) : 0) + gp_util_tlv_size(0x7F49, pk_len);
 	body_len = tbs_len + gp_util_tlv_size(0x5F37, GP_CERT_SIG_LEN);
 

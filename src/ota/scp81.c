@@ -449,7 +449,8 @@ static int build_session_params(struct ota_wbuf *w, const struct ota_scp81_trigg
 	struct ota_wbuf v = { .ctx = w->ctx };
 	int rc;
 
-	if (t->has_conn_params && (rc = ota_wb_tlv(w, OTA_SCP81_TAG_CONN_PARAMS, t->conn_params, t->conn_params_len)) < 0)
+	if (t->has_conn_params &&
+	    (rc = ota_wb_tlv(w, OTA_SCP81_TAG_CONN_PARAMS, t->conn_params, t->conn_params_len)) < 0)
 		return rc;
 	if (t->has_security) {
 		/* GP Amd B §3.8.2: PSK identity with 1-byte length, then "02 KVN KID", then optional SHA type */
@@ -459,7 +460,8 @@ static int build_session_params(struct ota_wbuf *w, const struct ota_scp81_trigg
 		if (s->psk_id_len > 255 || (s->psk_id_len && !s->psk_id))
 			return -EINVAL;
 		if ((rc = ota_wb_put(&v, b, 1)) < 0 || (rc = ota_wb_put(&v, s->psk_id, s->psk_id_len)) < 0 ||
-		    (rc = ota_wb_put(&v, b + 1, 3)) < 0 || (s->has_sha_type && (rc = ota_wb_put(&v, &s->sha_type, 1)) < 0) ||
+		    (rc = ota_wb_put(&v, b + 1, 3)) < 0 ||
+		    (s->has_sha_type && (rc = ota_wb_put(&v, &s->sha_type, 1)) < 0) ||
 		    (rc = wb_tlv_take(w, OTA_SCP81_TAG_SECURITY_PARAMS, &v)) < 0)
 			goto err;
 	}
@@ -473,16 +475,18 @@ static int build_session_params(struct ota_wbuf *w, const struct ota_scp81_trigg
 				 r->delay[0], r->delay[1], r->delay[2] };
 		static const uint8_t rep[2] = { OTA_SCP81_TAG_REPORT_FAILURE, 0x00 };
 
-		if ((rc = ota_wb_put(&v, b, sizeof(b))) < 0 || (r->report_failure && (rc = ota_wb_put(&v, rep, 2)) < 0) ||
+		if ((rc = ota_wb_put(&v, b, sizeof(b))) < 0 ||
+		    (r->report_failure && (rc = ota_wb_put(&v, rep, 2)) < 0) ||
 		    (rc = wb_tlv_take(w, OTA_SCP81_TAG_RETRY_POLICY, &v)) < 0)
 			goto err;
 	}
 	if (t->has_http_post) {
 		if ((t->admin_host && (rc = ota_wb_tlv(&v, OTA_SCP81_TAG_ADMIN_HOST, t->admin_host,
-						  strlen(t->admin_host))) < 0) ||
-		    (t->agent_id && (rc = ota_wb_tlv(&v, OTA_SCP81_TAG_AGENT_ID, t->agent_id, strlen(t->agent_id))) < 0) ||
+						      strlen(t->admin_host))) < 0) ||
+		    (t->agent_id && (rc = ota_wb_tlv(&v, OTA_SCP81_TAG_AGENT_ID, t->agent_id,
+						    strlen(t->agent_id))) < 0) ||
 		    (t->admin_uri && (rc = ota_wb_tlv(&v, OTA_SCP81_TAG_ADMIN_URI, t->admin_uri,
-						 strlen(t->admin_uri))) < 0) ||
+						     strlen(t->admin_uri))) < 0) ||
 		    (rc = wb_tlv_take(w, OTA_SCP81_TAG_HTTP_POST, &v)) < 0)
 			goto err;
 	}
@@ -506,8 +510,10 @@ int ota_scp81_trigger_build(void *ctx, const struct ota_scp81_trigger *t, uint8_
 	if (any_sess && (rc = build_session_params(&sess, t)) < 0)
 		goto err;
 	if (!t->use_defaults && t->has_dns) {
-		if ((t->ras_fqdn && (rc = ota_wb_tlv(&dns, OTA_SCP81_TAG_RAS_FQDN, t->ras_fqdn, t->ras_fqdn_len)) < 0) ||
-		    (t->dns_conn && (rc = ota_wb_tlv(&dns, OTA_SCP81_TAG_DNS_CONN, t->dns_conn, t->dns_conn_len)) < 0))
+		if ((t->ras_fqdn &&
+		     (rc = ota_wb_tlv(&dns, OTA_SCP81_TAG_RAS_FQDN, t->ras_fqdn, t->ras_fqdn_len)) < 0) ||
+		    (t->dns_conn &&
+		     (rc = ota_wb_tlv(&dns, OTA_SCP81_TAG_DNS_CONN, t->dns_conn, t->dns_conn_len)) < 0))
 			goto err;
 	}
 	{
