@@ -322,9 +322,13 @@ static int sig_init(struct sig_ctx *s, const struct ota_scp80_keyset *ks, enum o
 	return 0;
 }
 
-static void crc16_update(uint32_t *crc, const uint8_t *p, size_t n)
+/* ISO/IEC 13239 CRCs, LSB first (reflected): poly is the reversed generator polynomial, 0x8408 for CRC-16
+ * (x^16 + x^12 + x^5 + 1), 0xedb88320 for CRC-32 (the polynomial of ISO 3309 / IEEE 802.3) */
+#define CRC16_POLY_REV	0x8408
+#define CRC32_POLY_REV	0xedb88320
+
+static void crc_update(uint32_t *crc, uint32_t poly, const uint8_t *p, size_t n)
 {
-	/* ISO/IEC 13239 CRC-16 (x^16 + x^12 + x^5 + 1), LSB first */
 	uint32_t c = *crc;
 	size_t i;
 	int b;
@@ -332,22 +336,7 @@ static void crc16_update(uint32_t *crc, const uint8_t *p, size_t n)
 	for (i = 0; i < n; i++) {
 		c ^= p[i];
 		for (b = 0; b < 8; b++)
-			c = (c & 1) ? (c >> 1) ^ 0x8408 : c >> 1;
-	}
-	*crc = c;
-}
-
-static void crc32_update(uint32_t *crc, const uint8_t *p, size_t n)
-{
-	/* ISO/IEC 13239 CRC-32 (the polynomial of ISO 3309 / IEEE 802.3), LSB first */
-	uint32_t c = *crc;
-	size_t i;
-	int b;
-
-	for (i = 0; i < n; i++) {
-		c ^= p[i];
-		for (b = 0; b < 8; b++)
-			c = (c & 1) ? (c >> 1) ^ 0xedb88320 : c >> 1;
+			c = (c & 1) ? (c >> 1) ^ poly : c >> 1;
 	}
 	*crc = c;
 }
@@ -377,10 +366,10 @@ static int sig_update(struct sig_ctx *s, const uint8_t *p, size_t n)
 	case SIG_NONE:
 		return 0;
 	case SIG_CRC16:
-		crc16_update(&s->crc, p, n);
+		crc_update(&s->crc, CRC16_POLY_REV, p, n);
 		return 0;
 	case SIG_CRC32:
-		crc32_update(&s->crc, p, n);
+		crc_update(&s->crc, CRC32_POLY_REV, p, n);
 		return 0;
 	case SIG_CBC_MAC:
 		return cbcmac_update(s, p, n);
