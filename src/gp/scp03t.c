@@ -81,6 +81,48 @@ static int tlv_mac(const struct gp_scp03_session *s, bool response, uint8_t tag,
 	return gp_scp03_cmac2(response ? s->s_rmac : s->s_mac, s->key_len, pre, 16 + hl, data, len, mac);
 }
 
+/* One '86' data TLV at out from len octets of in (in may overlap out): value padded and ciphered when enc, then the
+ * 8-byte (R-)MAC. For a command (!response) the encryption counter advances and the MAC becomes the next chaining
+ * value; a response uses the R-ENC ICV and R-MAC and changes neither. Returns the TLV length. */
+static int seal_data(struct gp_scp03_session *s, bool response, bool enc, const uint8_t *in, size_t len,
+		     uint8_t *out, size_t out_size)
+{
+	size_t enc_len = len, hl;
+	uint8_t hdr[4], mac[16];
+	int rc;
+
+	if (enc && len)
+		enc_len = (len / 16 + 1) * 16;
+	hl = put_hdr(hdr, GP_SCP03T_TAG_DATA, enc_len + GP_SCP03_MAC_LEN);
+	if (out_size < hl + enc_len + GP_SCP03_MAC_LEN)
+		return -EMSGSIZE;
+	if (!response) {
+		if (s->enc_counter == UINT64_MAX)
+			return -ERANGE;
+		s->enc_counter++;
+	}
+	memcpy(out, hdr, hl);
+	if (len)
+		memmove(out + hl, in, len);
+	if (enc && len) {
+		uint8_t icv[16];
+
+		gp_scp03_pad80(out + hl, len);
+		rc = gp_scp03_icv(s, response, icv);
+		if (rc == 0)
+			rc = gp_scp03_aes_cbc(true, s->s_enc, s->key_len, icv, out + hl, enc_len, out + hl);
+		if (rc < 0)
+			return rc;
+	}
+	rc = tlv_mac(s, response, GP_SCP03T_TAG_DATA, out + hl, enc_len, mac);
+	if (rc < 0)
+		return rc;
+	if (!response)
+		memcpy(s->mac_chain, mac, 16);
+	memcpy(out + hl + enc_len, mac, GP_SCP03_MAC_LEN);
+	return (int)(hl + enc_len + GP_SCP03_MAC_LEN);
+}
+
 /* ------------------------------------------------------------------------------------------------ */
 /* SM-DP side */
 
@@ -152,41 +194,11 @@ int gp_scp03t_ext_auth(struct gp_scp03_session *s, uint8_t sec_level, uint8_t *o
 int gp_scp03t_protect(struct gp_scp03_session *s, const uint8_t *seg, size_t seg_len, uint8_t *out,
 		      size_t out_size)
 {
-	size_t enc_len = seg_len, hl;
-	uint8_t hdr[4], mac[16];
-	int rc;
-
 	if (!s || !out || !s->authenticated || (seg_len && !seg))
 		return -EINVAL;
 	if (seg_len > GP_SCP03T_SEG_MAX)
 		return -EMSGSIZE;
-	if ((s->sec_level & GP_SCP03_SL_CDEC) && seg_len)
-		enc_len = (seg_len / 16 + 1) * 16;
-	hl = put_hdr(hdr, GP_SCP03T_TAG_DATA, enc_len + GP_SCP03_MAC_LEN);
-	if (out_size < hl + enc_len + GP_SCP03_MAC_LEN)
-		return -EMSGSIZE;
-	if (s->enc_counter == UINT64_MAX)
-		return -ERANGE;
-	s->enc_counter++;
-	memcpy(out, hdr, hl);
-	if (seg_len)
-		memmove(out + hl, seg, seg_len);
-	if ((s->sec_level & GP_SCP03_SL_CDEC) && seg_len) {
-		uint8_t icv[16];
-
-		gp_scp03_pad80(out + hl, seg_len);
-		rc = gp_scp03_icv(s, false, icv);
-		if (rc == 0)
-			rc = gp_scp03_aes_cbc(true, s->s_enc, s->key_len, icv, out + hl, enc_len, out + hl);
-		if (rc < 0)
-			return rc;
-	}
-	rc = tlv_mac(s, false, GP_SCP03T_TAG_DATA, out + hl, enc_len, mac);
-	if (rc < 0)
-		return rc;
-	memcpy(s->mac_chain, mac, 16);
-	memcpy(out + hl + enc_len, mac, GP_SCP03_MAC_LEN);
-	return (int)(hl + enc_len + GP_SCP03_MAC_LEN);
+	return seal_data(s, false, s->sec_level & GP_SCP03_SL_CDEC, seg, seg_len, out, out_size);
 }
 
 int gp_scp03t_split(void *ctx, struct gp_scp03_session *s, const uint8_t *pkg, size_t len, size_t seg_max,
@@ -573,9 +585,6 @@ int gp_scp03t_card_wrap_resp(struct gp_scp03t_card *c, const uint8_t *data, size
 			     size_t out_size)
 {
 	struct gp_scp03_session *s;
-	size_t enc_len = len, hl;
-	uint8_t hdr[4], mac[16];
-	int rc;
 
 	if (!c || !out || (len && !data))
 		return -EINVAL;
@@ -584,29 +593,7 @@ int gp_scp03t_card_wrap_resp(struct gp_scp03t_card *c, const uint8_t *data, size
 		return -EINVAL;
 	if (len > GP_SCP03T_SEG_MAX)
 		return -EMSGSIZE;
-	if ((s->sec_level & GP_SCP03_SL_RENC) && len)
-		enc_len = (len / 16 + 1) * 16;
-	hl = put_hdr(hdr, GP_SCP03T_TAG_DATA, enc_len + GP_SCP03_MAC_LEN);
-	if (out_size < hl + enc_len + GP_SCP03_MAC_LEN)
-		return -EMSGSIZE;
-	memcpy(out, hdr, hl);
-	if (len)
-		memmove(out + hl, data, len);
-	if ((s->sec_level & GP_SCP03_SL_RENC) && len) {
-		uint8_t icv[16];
-
-		gp_scp03_pad80(out + hl, len);
-		rc = gp_scp03_icv(s, true, icv);
-		if (rc == 0)
-			rc = gp_scp03_aes_cbc(true, s->s_enc, s->key_len, icv, out + hl, enc_len, out + hl);
-		if (rc < 0)
-			return rc;
-	}
-	rc = tlv_mac(s, true, GP_SCP03T_TAG_DATA, out + hl, enc_len, mac);
-	if (rc < 0)
-		return rc;
-	memcpy(out + hl + enc_len, mac, GP_SCP03_MAC_LEN);
-	return (int)(hl + enc_len + GP_SCP03_MAC_LEN);
+	return seal_data(s, true, s->sec_level & GP_SCP03_SL_RENC, data, len, out, out_size);
 }
 
 const uint8_t *gp_scp03t_card_profile(const struct gp_scp03t_card *c, size_t *len)
