@@ -127,6 +127,18 @@ for k in $(keys_of "$(f 0)"); do
 done
 check "... none of the $n key values of the EIS file appears" [ "$n" -gt 0 ] && [ "$leaked" = 0 ]
 check "... no KeyComponents at all" bash -c "! grep -q 'KeyComponents' '$W/body.xml'"
+# an auditor can verify the EumSignature of what GetEIS returns: sent back to ES1, it passes the signature check
+# and is refused only as a duplicate; with a signed value changed, the signature check refuses it
+xmllint --xpath '//*[local-name()="Eis"]' "$W/body.xml" 2>/dev/null |
+	sed '1s|^<rps:Eis>|<rps:Eis xmlns:rps="http://namespaces.gsma.org/esim-messaging/3">|' > "$W/back.xml"
+# shellcheck disable=SC2046
+"$CTL" es1 register --url "$URL/ES1" $(tls EUM1) --no-sign --eis "$W/back.xml" > "$W/out" 2>&1
+check "the EIS from GetEIS still carries a valid EumSignature (refused only as a duplicate)" \
+	grep -q "^${EIDS[0]} FAILED 8.1.1/3.3" "$W/out"
+sed 's|<PlatformVersion>\([0-9]*\)\.|<PlatformVersion>9\1.|' "$W/back.xml" > "$W/back2.xml"
+# shellcheck disable=SC2046
+"$CTL" es1 register --url "$URL/ES1" $(tls EUM1) --no-sign --eis "$W/back2.xml" > "$W/out" 2>&1
+check "... which no longer verifies once a signed value is changed" grep -q "^${EIDS[0]} FAILED 8.6/6.1 " "$W/out"
 get_eis MNO1 "${EIDS[6]}"
 check "GetEIS of an unknown EID: FAILED 8.1.1/3.9" grep -q "^${EIDS[6]} FAILED 8.1.1/3.9" "$W/line"
 get_eis MNO2 "${EIDS[1]}"
