@@ -507,29 +507,39 @@ int gp_scp03_wrap_cmd(struct gp_scp03_session *s, const uint8_t *apdu, size_t le
 	return (int)olen;
 }
 
+/* A response passed on as it is: len octets of data to out (they may overlap). Returns len. */
+static int copy_out(uint8_t *out, size_t out_size, const uint8_t *data, size_t len)
+{
+	if (out_size < len)
+		return -EMSGSIZE;
+	if (len)
+		memmove(out, data, len);
+	return (int)len;
+}
+
+/* §6.2.5: R-MAC over the chaining value (= the C-MAC of the command) || response data || SW1 SW2. buf holds the
+ * dlen octets of response data and has room for the SW after them. */
+static int resp_mac(const struct gp_scp03_session *s, uint8_t *buf, size_t dlen, uint16_t sw, uint8_t mac[16])
+{
+	buf[dlen] = sw >> 8;
+	buf[dlen + 1] = sw & 0xff;
+	return gp_scp03_cmac2(s->s_rmac, s->key_len, s->mac_chain, 16, buf, dlen + 2, mac);
+}
+
 int gp_scp03_unwrap_resp(struct gp_scp03_session *s, uint16_t sw, const uint8_t *data, size_t len,
 			 uint8_t *out, size_t out_size)
 {
-	uint8_t mac[16], swb[2];
+	uint8_t mac[16];
 	size_t dlen;
 	int rc;
 
 	if (!s || !s->authenticated || (len && (!data || !out)))
 		return -EINVAL;
-	if (!(s->sec_level & GP_SCP03_SL_RMAC) || !sw_is_success(sw)) {
-		/* no protection on this response */
-		if (out_size < len)
-			return -EMSGSIZE;
-		if (len)
-			memmove(out, data, len);
-		return (int)len;
-	}
+	if (!(s->sec_level & GP_SCP03_SL_RMAC) || !sw_is_success(sw))
+		return copy_out(out, out_size, data, len);	/* no protection on this response */
 	if (len < GP_SCP03_MAC_LEN)
 		return -EBADMSG;
 	dlen = len - GP_SCP03_MAC_LEN;
-	swb[0] = sw >> 8;
-	swb[1] = sw & 0xff;
-	/* §6.2.5: R-MAC over chaining value (= the C-MAC of the command) || response data || SW */
 	{
 		uint8_t buf[GP_SCP03_MAX_APDU + 2];
 
@@ -537,8 +547,7 @@ int gp_scp03_unwrap_resp(struct gp_scp03_session *s, uint16_t sw, const uint8_t 
 			return -EMSGSIZE;
 		if (dlen)
 			memcpy(buf, data, dlen);
-		memcpy(buf + dlen, swb, 2);
-		rc = gp_scp03_cmac2(s->s_rmac, s->key_len, s->mac_chain, 16, buf, dlen + 2, mac);
+		rc = resp_mac(s, buf, dlen, sw, mac);
 		if (rc < 0)
 			return rc;
 	}
@@ -563,11 +572,7 @@ int gp_scp03_unwrap_resp(struct gp_scp03_session *s, uint16_t sw, const uint8_t 
 		OPENSSL_cleanse(plain, sizeof(plain));
 		return rc;
 	}
-	if (out_size < dlen)
-		return -EMSGSIZE;
-	if (dlen)
-		memmove(out, data, dlen);
-	return (int)dlen;
+	return copy_out(out, out_size, data, dlen);
 }
 
 /* ------------------------------------------------------------------------------------------------ */
@@ -727,13 +732,8 @@ int gp_scp03_card_wrap_resp(struct gp_scp03_session *s, const uint8_t *data, siz
 
 	if (!s || !out || !s->authenticated || (len && !data))
 		return -EINVAL;
-	if (!(s->sec_level & GP_SCP03_SL_RMAC) || !sw_is_success(sw)) {
-		if (out_size < len)
-			return -EMSGSIZE;
-		if (len)
-			memmove(out, data, len);
-		return (int)len;
-	}
+	if (!(s->sec_level & GP_SCP03_SL_RMAC) || !sw_is_success(sw))
+		return copy_out(out, out_size, data, len);
 	if (len > 256)
 		return -EMSGSIZE;
 	if (len)
@@ -750,9 +750,7 @@ int gp_scp03_card_wrap_resp(struct gp_scp03_session *s, const uint8_t *data, siz
 	}
 	if (out_size < dlen + GP_SCP03_MAC_LEN)
 		return -EMSGSIZE;
-	buf[dlen] = sw >> 8;
-	buf[dlen + 1] = sw & 0xff;
-	rc = gp_scp03_cmac2(s->s_rmac, s->key_len, s->mac_chain, 16, buf, dlen + 2, mac);
+	rc = resp_mac(s, buf, dlen, sw, mac);
 	if (rc < 0)
 		return rc;
 	memcpy(out, buf, dlen);
