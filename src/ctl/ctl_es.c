@@ -359,10 +359,10 @@ static int parse_opts(void *ctx, int argc, char **argv, struct es_opts *o, bool 
 		{ "timeout", 1, NULL, O_TIMEOUT }, { "summary", 0, NULL, O_SUMMARY }, { "help", 0, NULL, O_HELP },
 		{}
 	};
+	bool from_set = false;
 	int c;
 
 	o->timeout = 30;
-	o->from = "1.3.6.1.4.1.99999.30";
 	o->iface = "ES4";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -384,9 +384,16 @@ static int parse_opts(void *ctx, int argc, char **argv, struct es_opts *o, bool 
 			break;
 		case O_DIR: o->dir = optarg; break;
 		case O_SMSR: o->smsr_id = optarg; break;
-		case O_FROM: o->from = optarg; break;
+		case O_FROM:
+			o->from = optarg;
+			from_set = true;
+			break;
 		case O_EID: o->eid = optarg; break;
-		case O_ES3: o->iface = "ES3"; break;
+		case O_ES3:
+			o->iface = "ES3";
+			if (!from_set)
+				o->from = "1.3.6.1.4.1.99999.10";	/* the test PKI's SM-DP */
+			break;
 		case O_NOSIGN: o->no_sign = true; break;
 		case O_SIGNONLY: o->sign_only = optarg; break;
 		case O_TIMEOUT:
@@ -486,8 +493,8 @@ static int es_main(int argc, char **argv, bool es1)
 		talloc_free(ctx);
 		return argc >= 2 && !strcmp(argv[1], "--help") ? 0 : 2;
 	}
-	if (!es1)
-		o.from = "1.3.6.1.4.1.99999.1";
+	/* wsa:From EntityId defaults: the test PKI's EUM (99999.30) or operator MNO1 (99999.1), see src/fleet */
+	o.from = es1 ? "1.3.6.1.4.1.99999.30" : "1.3.6.1.4.1.99999.1";
 	rc = parse_opts(ctx, argc - 1, argv + 1, &o, &summary);
 	if (rc) {
 		if (rc < 0)
