@@ -58,6 +58,18 @@ static bool is_error_tag(uint16_t tag)
 	return (tag >> 8) == 0x9F;
 }
 
+/* The card's answer: exactly one TLV. -EREMOTEIO for a '9Fxx' error answer, -EBADMSG if malformed. */
+static int read_answer(const uint8_t *tlv, size_t len, struct gp_util_tlv *t)
+{
+	if (tlv_next(tlv, len, t) < 0)
+		return -EBADMSG;
+	if (is_error_tag(t->tag))
+		return -EREMOTEIO;
+	if (t->total != len)
+		return -EBADMSG;
+	return 0;
+}
+
 int gp_scp03t_error_tag(const uint8_t *tlv, size_t len)
 {
 	struct gp_util_tlv t;
@@ -153,12 +165,10 @@ int gp_scp03t_process_iu_resp(struct gp_scp03_session *s, const struct gp_scp03_
 
 	if (!s || !keys)
 		return -EINVAL;
-	rc = tlv_next(tlv, len, &t);
+	rc = read_answer(tlv, len, &t);
 	if (rc < 0)
-		return -EBADMSG;
-	if (is_error_tag(t.tag))
-		return -EREMOTEIO;
-	if (t.tag != GP_SCP03T_TAG_IU || t.total != len)
+		return rc;
+	if (t.tag != GP_SCP03T_TAG_IU)
 		return -EBADMSG;
 	return gp_scp03_parse_init_update_resp(s, keys, t.val, t.len);
 }
@@ -290,12 +300,10 @@ int gp_scp03t_unprotect_resp(struct gp_scp03_session *s, const uint8_t *tlv, siz
 
 	if (!s || !s->authenticated)
 		return -EINVAL;
-	rc = tlv_next(tlv, len, &t);
+	rc = read_answer(tlv, len, &t);
 	if (rc < 0)
-		return -EBADMSG;
-	if (is_error_tag(t.tag))
-		return -EREMOTEIO;
-	if ((t.tag != GP_SCP03T_TAG_DATA && t.tag != GP_SCP03T_TAG_EA) || t.total != len)
+		return rc;
+	if (t.tag != GP_SCP03T_TAG_DATA && t.tag != GP_SCP03T_TAG_EA)
 		return -EBADMSG;
 	if (t.len == 0)
 		return 0;	/* plain acknowledgement ('86 00'), nothing to protect [INF] */
