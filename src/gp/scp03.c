@@ -13,6 +13,8 @@
 
 #include <sgp02/gp/scp03.h>
 
+#include "scp03_int.h"
+
 #define CLA_SM		0x04	/* GP Card Spec §11.1.4: b3 = GP proprietary secure messaging */
 #define INS_INIT_UPDATE	0x50
 #define INS_EXT_AUTH	0x82
@@ -419,15 +421,33 @@ int gp_scp03_parse_init_update_resp(struct gp_scp03_session *s, const struct gp_
 	return 0;
 }
 
+int gp_scp03_ext_auth_ready(const struct gp_scp03_session *s, uint8_t sec_level)
+{
+	if (!s || !s->keys_derived || s->authenticated)
+		return -EINVAL;
+	if (!gp_scp03_sec_level_ok(sec_level))
+		return -ENOTSUP;
+	return 0;
+}
+
+void gp_scp03_session_open(struct gp_scp03_session *s, uint8_t sec_level, const uint8_t mac[16])
+{
+	memcpy(s->mac_chain, mac, 16);
+	s->sec_level = sec_level;
+	s->enc_counter = 0;
+	s->authenticated = true;
+}
+
 int gp_scp03_ext_auth_cmd(struct gp_scp03_session *s, uint8_t sec_level, uint8_t *out, size_t out_size)
 {
 	uint8_t mac[16];
 	int rc;
 
-	if (!s || !out || !s->keys_derived || s->authenticated)
+	if (!out)
 		return -EINVAL;
-	if (!gp_scp03_sec_level_ok(sec_level))
-		return -ENOTSUP;
+	rc = gp_scp03_ext_auth_ready(s, sec_level);
+	if (rc < 0)
+		return rc;
 	if (out_size < 21)
 		return -EMSGSIZE;
 	out[0] = 0x80 | CLA_SM;
@@ -442,11 +462,8 @@ int gp_scp03_ext_auth_cmd(struct gp_scp03_session *s, uint8_t sec_level, uint8_t
 	rc = gp_scp03_cmac2(s->s_mac, s->key_len, s->mac_chain, 16, out, 13, mac);
 	if (rc < 0)
 		return rc;
-	memcpy(s->mac_chain, mac, 16);
 	memcpy(out + 13, mac, 8);
-	s->sec_level = sec_level;
-	s->enc_counter = 0;
-	s->authenticated = true;
+	gp_scp03_session_open(s, sec_level, mac);
 	return 21;
 }
 
@@ -648,10 +665,7 @@ int gp_scp03_card_ext_auth(struct gp_scp03_session *s, const uint8_t *apdu, size
 		return rc;
 	if (CRYPTO_memcmp(mac, c.data + 8, 8) != 0)
 		return -EKEYREJECTED;
-	memcpy(s->mac_chain, mac, 16);
-	s->sec_level = c.hdr[2];
-	s->enc_counter = 0;
-	s->authenticated = true;
+	gp_scp03_session_open(s, c.hdr[2], mac);
 	return 0;
 }
 

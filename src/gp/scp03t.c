@@ -13,6 +13,7 @@
 #include <sgp02/gp/scp03t.h>
 
 #include "gp_util.h"
+#include "scp03_int.h"
 
 /* ------------------------------------------------------------------------------------------------ */
 /* TLV helpers (single-byte tags except the '9Fxx' error answers) */
@@ -178,10 +179,11 @@ int gp_scp03t_ext_auth(struct gp_scp03_session *s, uint8_t sec_level, uint8_t *o
 	uint8_t mac[16];
 	int rc;
 
-	if (!s || !out || !s->keys_derived || s->authenticated)
+	if (!out)
 		return -EINVAL;
-	if (!gp_scp03_sec_level_ok(sec_level))
-		return -ENOTSUP;
+	rc = gp_scp03_ext_auth_ready(s, sec_level);
+	if (rc < 0)
+		return rc;
 	if (out_size < 19)
 		return -EMSGSIZE;
 	out[0] = GP_SCP03T_TAG_EA;
@@ -193,11 +195,8 @@ int gp_scp03t_ext_auth(struct gp_scp03_session *s, uint8_t sec_level, uint8_t *o
 	rc = tlv_mac(s, false, GP_SCP03T_TAG_EA, out + 2, 9, mac);
 	if (rc < 0)
 		return rc;
-	memcpy(s->mac_chain, mac, 16);
 	memcpy(out + 11, mac, 8);
-	s->sec_level = sec_level;
-	s->enc_counter = 0;
-	s->authenticated = true;
+	gp_scp03_session_open(s, sec_level, mac);
 	return 19;
 }
 
@@ -480,10 +479,7 @@ static int card_ea(struct gp_scp03t_card *c, const struct gp_util_tlv *t)
 		return rc;
 	if (CRYPTO_memcmp(mac, t->val + 9, GP_SCP03_MAC_LEN) != 0)
 		return -EKEYREJECTED;
-	memcpy(s->mac_chain, mac, 16);
-	s->sec_level = t->val[0];
-	s->enc_counter = 0;
-	s->authenticated = true;
+	gp_scp03_session_open(s, t->val[0], mac);
 	out[0] = GP_SCP03T_TAG_EA;
 	if (!(s->sec_level & GP_SCP03_SL_RMAC)) {
 		out[1] = 0;

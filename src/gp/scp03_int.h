@@ -1,0 +1,17 @@
+/*! \file scp03_int.h
+ * Internal to libgp: SCP03 session steps shared by the APDU form (scp03.c) and the TLV form (scp03t.c) of
+ * EXTERNAL AUTHENTICATE (GP Amd D §7.1.2). Not installed, not part of the public API.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <sgp02/gp/scp03.h>
+
+/*! May the host send EXTERNAL AUTHENTICATE with sec_level now (keys derived, channel not yet open)?
+ *  \returns 0, -EINVAL (no session, keys not derived or already authenticated) or -ENOTSUP (security level) */
+int gp_scp03_ext_auth_ready(const struct gp_scp03_session *s, uint8_t sec_level);
+
+/*! EXTERNAL AUTHENTICATE done (sent by the host, or verified by the card): its C-MAC is the next chaining value,
+ *  the encryption counter restarts and the channel is open at sec_level. */
+void gp_scp03_session_open(struct gp_scp03_session *s, uint8_t sec_level, const uint8_t mac[16]);
