@@ -14,7 +14,7 @@ PID=
 cleanup() {
 	[ -n "$PID" ] && stop_pid "$PID" 5
 	psql -X -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
-	rm -rf "$W"
+	[ -n "${KEEP:-}" ] || rm -rf "$W"
 }
 trap cleanup EXIT
 
@@ -152,11 +152,28 @@ check "ES3 GetEIS as the SM-DP succeeds" grep -q "^${EIDS[1]} EXECUTED_SUCCESS" 
 check "... without the profiles it does not manage, without keys" \
 	bash -c "! grep -q -e '${OPER[1]}' -e '${BOOT[1]}' -e KeyComponents '$W/body.xml'"
 
+# a profile downloaded by the SM-DP (Smdp-id) with a POL2 rule: card 6, registered now (ProfileInfo is not signed)
+sed -e "s|<State>Disabled</State>|&<Smdp-id>1.3.6.1.4.1.99999.10</Smdp-id>|" \
+	-e "/<Iccid>${OPER[6]}<\/Iccid>/,/<\/ProfileInfo>/s|<pol2/>|<pol2><Rule><Subject>PROFILE</Subject><Action>DISABLE</Action><Qualification>Not-Allowed</Qualification></Rule></pol2>|" \
+	"$(f 6)" > "$W/smdp6.xml"
+register EUM1 EUM1 "$W/smdp6.xml"
+check "an EIS with an SM-DP's profile and a POL2 rule registered" grep -q "^${EIDS[6]} EXECUTED_SUCCESS" "$W/out"
+get_eis SMDP1 "${EIDS[6]}" --es3
+check "ES3 GetEIS: the SM-DP sees the profile it manages" grep -q "${OPER[6]}" "$W/body.xml"
+tr -d ' \n' < "$W/body.xml" > "$W/flat.xml"
+check "... with its POL2 rule as registered" \
+	grep -q "<rps:Action>DISABLE</rps:Action><rps:Qualification>Not-Allowed</rps:Qualification>" "$W/flat.xml"
+check "... not the other profile" bash -c "! grep -q '${BOOT[6]}' '$W/body.xml'"
+check "... and the response validates" \
+	xmllint --noout --schema "$SGP02_SRCDIR/wsdl/xsd/sgp02-all.xsd" "$W/body.xml" 2>/dev/null
+get_eis MNO2 "${EIDS[6]}"
+check "ES4 GetEIS as MNO2: not that profile" bash -c "! grep -q '${OPER[6]}' '$W/body.xml'"
+
 # --- PostgreSQL: no key in clear, one audit row per registration
 pg_dump -a -n "$SCHEMA" > "$W/dump.sql" 2>/dev/null
 check "database dump taken" grep -q "keyset_key" "$W/dump.sql"
 n=0; leaked=0
-for i in 0 1 2 3 4 5; do
+for i in 0 1 2 3 4 5 6; do
 	for k in $(keys_of "$(f $i)"); do
 		n=$((n + 1))
 		grep -qi "$k" "$W/dump.sql" && leaked=$((leaked + 1))
@@ -166,9 +183,9 @@ check "none of the $n registered key values is in clear in PostgreSQL" [ "$n" -g
 cnt=$(psql -X -At -c "SELECT count(*) FROM $SCHEMA.keyset_key WHERE octet_length(nonce) = 12")
 check "... but stored encrypted ($cnt key components)" [ "$cnt" = "$n" ]
 cnt=$(psql -X -At -c "SELECT count(*) FROM $SCHEMA.audit WHERE action = 'RegisterEIS'")
-check "audit: one RegisterEIS row per registered EIS ($cnt)" [ "$cnt" = 6 ]
+check "audit: one RegisterEIS row per registered EIS ($cnt)" [ "$cnt" = 7 ]
 cnt=$(psql -X -At -c "SELECT count(DISTINCT eid) FROM $SCHEMA.audit WHERE actor = '1.3.6.1.4.1.99999.30'")
-check "... by the EUM, each EID once" [ "$cnt" = 6 ]
+check "... by the EUM, each EID once" [ "$cnt" = 7 ]
 
 # --- restart: the state is in PostgreSQL
 stop_pid "$PID" 10
