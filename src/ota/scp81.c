@@ -601,130 +601,142 @@ static int parse_retry(const struct ota_tlv *t, struct ota_scp81_retry_policy *r
 	return 0;
 }
 
-static int parse_http_post(void *ctx, const struct ota_tlv *pt, struct ota_scp81_trigger *trig)
+/* State of one trigger parse: copies go to ctx (the trigger itself) */
+struct trig_parse {
+	void *ctx;
+	struct ota_scp81_trigger *trig;
+	bool have_sess;
+};
+
+/* Hand each TLV inside the value of parent to item; stops at the first error. */
+static int each_tlv(struct trig_parse *p, const struct ota_tlv *parent,
+		    int (*item)(struct trig_parse *p, const struct ota_tlv *t))
 {
 	size_t off = 0;
 	int rc;
 
-	while (off < pt->len) {
-		struct ota_tlv t;
-		const char **dst;
-
-		rc = ota_tlv_read(pt->val, pt->len, &off, &t);
-		if (rc < 0)
-			return rc;
-		switch (t.tag) {
-		case OTA_SCP81_TAG_ADMIN_HOST:
-			dst = &trig->admin_host;
-			break;
-		case OTA_SCP81_TAG_AGENT_ID:
-			dst = &trig->agent_id;
-			break;
-		case OTA_SCP81_TAG_ADMIN_URI:
-			dst = &trig->admin_uri;
-			break;
-		default:
-			return -EBADMSG;
-		}
-		if (*dst)
-			return -EBADMSG;	/* duplicate */
-		if ((rc = dup_str(ctx, &t, dst)) < 0)
-			return rc;
-	}
-	return 0;
-}
-
-static int parse_session(void *ctx, const struct ota_tlv *st, struct ota_scp81_trigger *trig)
-{
-	size_t off = 0;
-	int rc;
-
-	while (off < st->len) {
+	while (off < parent->len) {
 		struct ota_tlv t;
 
-		rc = ota_tlv_read(st->val, st->len, &off, &t);
+		rc = ota_tlv_read(parent->val, parent->len, &off, &t);
 		if (rc < 0)
 			return rc;
-		switch (t.tag) {
-		case OTA_SCP81_TAG_CONN_PARAMS:
-			if (trig->has_conn_params)
-				return -EBADMSG;
-			trig->has_conn_params = true;
-			rc = dup_blob(ctx, &t, &trig->conn_params, &trig->conn_params_len);
-			break;
-		case OTA_SCP81_TAG_SECURITY_PARAMS:
-			if (trig->has_security)
-				return -EBADMSG;
-			trig->has_security = true;
-			rc = parse_security(&t, &trig->security);
-			if (rc == 0) {
-				struct ota_tlv id = { .val = trig->security.psk_id, .len = trig->security.psk_id_len };
-
-				rc = dup_blob(ctx, &id, &trig->security.psk_id, &trig->security.psk_id_len);
-			}
-			break;
-		case OTA_SCP81_TAG_EXT_SECURITY:
-			if (trig->has_ext_security)
-				return -EBADMSG;
-			trig->has_ext_security = true;
-			rc = dup_blob(ctx, &t, &trig->ext_security, &trig->ext_security_len);
-			break;
-		case OTA_SCP81_TAG_RETRY_POLICY:
-			if (trig->has_retry)
-				return -EBADMSG;
-			trig->has_retry = true;
-			rc = parse_retry(&t, &trig->retry);
-			break;
-		case OTA_SCP81_TAG_HTTP_POST:
-			if (trig->has_http_post)
-				return -EBADMSG;
-			trig->has_http_post = true;
-			rc = parse_http_post(ctx, &t, trig);
-			break;
-		default:
-			return -EBADMSG;
-		}
+		rc = item(p, &t);
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
 }
 
-static int parse_dns(void *ctx, const struct ota_tlv *dt, struct ota_scp81_trigger *trig)
+/* Inside the HTTP POST parameters */
+static int http_post_item(struct trig_parse *p, const struct ota_tlv *t)
 {
-	size_t off = 0;
+	struct ota_scp81_trigger *trig = p->trig;
+	const char **dst;
+
+	switch (t->tag) {
+	case OTA_SCP81_TAG_ADMIN_HOST:
+		dst = &trig->admin_host;
+		break;
+	case OTA_SCP81_TAG_AGENT_ID:
+		dst = &trig->agent_id;
+		break;
+	case OTA_SCP81_TAG_ADMIN_URI:
+		dst = &trig->admin_uri;
+		break;
+	default:
+		return -EBADMSG;
+	}
+	if (*dst)
+		return -EBADMSG;	/* duplicate */
+	return dup_str(p->ctx, t, dst);
+}
+
+/* Inside the session parameters */
+static int session_item(struct trig_parse *p, const struct ota_tlv *t)
+{
+	struct ota_scp81_trigger *trig = p->trig;
 	int rc;
 
-	while (off < dt->len) {
-		struct ota_tlv t;
-
-		rc = ota_tlv_read(dt->val, dt->len, &off, &t);
-		if (rc < 0)
-			return rc;
-		switch (t.tag) {
-		case OTA_SCP81_TAG_RAS_FQDN:
-			if (trig->ras_fqdn)
-				return -EBADMSG;
-			rc = dup_blob(ctx, &t, &trig->ras_fqdn, &trig->ras_fqdn_len);
-			break;
-		case OTA_SCP81_TAG_DNS_CONN:
-			if (trig->dns_conn)
-				return -EBADMSG;
-			rc = dup_blob(ctx, &t, &trig->dns_conn, &trig->dns_conn_len);
-			break;
-		default:
+	switch (t->tag) {
+	case OTA_SCP81_TAG_CONN_PARAMS:
+		if (trig->has_conn_params)
 			return -EBADMSG;
+		trig->has_conn_params = true;
+		return dup_blob(p->ctx, t, &trig->conn_params, &trig->conn_params_len);
+	case OTA_SCP81_TAG_SECURITY_PARAMS:
+		if (trig->has_security)
+			return -EBADMSG;
+		trig->has_security = true;
+		rc = parse_security(t, &trig->security);
+		if (rc == 0) {
+			struct ota_tlv id = { .val = trig->security.psk_id, .len = trig->security.psk_id_len };
+
+			rc = dup_blob(p->ctx, &id, &trig->security.psk_id, &trig->security.psk_id_len);
 		}
-		if (rc < 0)
-			return rc;
+		return rc;
+	case OTA_SCP81_TAG_EXT_SECURITY:
+		if (trig->has_ext_security)
+			return -EBADMSG;
+		trig->has_ext_security = true;
+		return dup_blob(p->ctx, t, &trig->ext_security, &trig->ext_security_len);
+	case OTA_SCP81_TAG_RETRY_POLICY:
+		if (trig->has_retry)
+			return -EBADMSG;
+		trig->has_retry = true;
+		return parse_retry(t, &trig->retry);
+	case OTA_SCP81_TAG_HTTP_POST:
+		if (trig->has_http_post)
+			return -EBADMSG;
+		trig->has_http_post = true;
+		return each_tlv(p, t, http_post_item);
+	default:
+		return -EBADMSG;
 	}
-	return 0;
+}
+
+/* Inside the DNS parameters */
+static int dns_item(struct trig_parse *p, const struct ota_tlv *t)
+{
+	struct ota_scp81_trigger *trig = p->trig;
+
+	switch (t->tag) {
+	case OTA_SCP81_TAG_RAS_FQDN:
+		if (trig->ras_fqdn)
+			return -EBADMSG;
+		return dup_blob(p->ctx, t, &trig->ras_fqdn, &trig->ras_fqdn_len);
+	case OTA_SCP81_TAG_DNS_CONN:
+		if (trig->dns_conn)
+			return -EBADMSG;
+		return dup_blob(p->ctx, t, &trig->dns_conn, &trig->dns_conn_len);
+	default:
+		return -EBADMSG;
+	}
+}
+
+/* Inside the triggering parameters: at most one session and one DNS parameters TLV */
+static int trigger_item(struct trig_parse *p, const struct ota_tlv *t)
+{
+	switch (t->tag) {
+	case OTA_SCP81_TAG_SESSION_PARAMS:
+		if (p->have_sess)
+			return -EBADMSG;
+		p->have_sess = true;
+		return each_tlv(p, t, session_item);
+	case OTA_SCP81_TAG_DNS_PARAMS:
+		if (p->trig->has_dns)
+			return -EBADMSG;
+		p->trig->has_dns = true;
+		return each_tlv(p, t, dns_item);
+	default:
+		return -EBADMSG;
+	}
 }
 
 int ota_scp81_trigger_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_scp81_trigger **out)
 {
 	struct ota_scp81_trigger *trig;
-	bool have_sess = false;
+	struct trig_parse p;
 	struct ota_tlv top;
 	size_t off = 0;
 	int rc;
@@ -747,42 +759,14 @@ int ota_scp81_trigger_parse(void *ctx, const uint8_t *buf, size_t len, struct ot
 		*out = trig;
 		return 0;
 	}
-	off = 0;
-	while (off < top.len) {
-		struct ota_tlv t;
-
-		rc = ota_tlv_read(top.val, top.len, &off, &t);
-		if (rc < 0)
-			goto err;
-		switch (t.tag) {
-		case OTA_SCP81_TAG_SESSION_PARAMS:
-			if (have_sess) {
-				rc = -EBADMSG;
-				goto err;
-			}
-			have_sess = true;
-			rc = parse_session(trig, &t, trig);
-			break;
-		case OTA_SCP81_TAG_DNS_PARAMS:
-			if (trig->has_dns) {
-				rc = -EBADMSG;
-				goto err;
-			}
-			trig->has_dns = true;
-			rc = parse_dns(trig, &t, trig);
-			break;
-		default:
-			rc = -EBADMSG;
-			break;
-		}
-		if (rc < 0)
-			goto err;
+	p = (struct trig_parse){ .ctx = trig, .trig = trig };
+	rc = each_tlv(&p, &top, trigger_item);
+	if (rc < 0) {
+		talloc_free(trig);
+		return rc;
 	}
 	*out = trig;
 	return 0;
-err:
-	talloc_free(trig);
-	return rc;
 }
 
 /* ------------------------------------------------------------------------------------------------------------
