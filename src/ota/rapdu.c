@@ -382,19 +382,23 @@ static int template_open(const uint8_t *buf, size_t len, uint8_t tag_def, uint8_
 	return 0;
 }
 
-/* Item loop helper: returns 1 when the end of the contents is reached, 0 when another TLV follows, <0 on error. */
-static int template_at_end(const uint8_t *buf, size_t off, size_t end, enum ota_rapdu_format format)
+/* Item loop helper: returns 1 when the end of the contents is reached, 0 with the next TLV in *t (and *off past
+ * it), <0 on error. */
+static int template_next(const uint8_t *buf, size_t *off, size_t end, enum ota_rapdu_format format,
+			 struct ota_tlv *t)
 {
-	if (format == OTA_RAPDU_FMT_DEFINITE)
-		return off == end;
-	if (off + 2 <= end && buf[off] == 0x00 && buf[off + 1] == 0x00)
-		return off + 2 == end ? 1 : -EBADMSG;	/* nothing may follow end-of-contents */
-	if (off >= end)
+	if (format == OTA_RAPDU_FMT_DEFINITE) {
+		if (*off == end)
+			return 1;
+	} else if (*off + 2 <= end && buf[*off] == 0x00 && buf[*off + 1] == 0x00) {
+		return *off + 2 == end ? 1 : -EBADMSG;	/* nothing may follow end-of-contents */
+	} else if (*off >= end) {
 		return -EBADMSG;	/* end-of-contents missing */
-	return 0;
+	}
+	return ota_tlv_read(buf, end, off, t);
 }
 
-/* Grow a talloc'd array of items by one; returns the new slot or NULL. */
+/* Grow a talloc'd array of items by one; returns the new (zeroed) slot or NULL. */
 static void *grow(void *parent, void **arr, unsigned int *num, unsigned int *cap, size_t elem)
 {
 	if (*num == *cap) {
@@ -408,6 +412,25 @@ static void *grow(void *parent, void **arr, unsigned int *num, unsigned int *cap
 	}
 	memset((uint8_t *)*arr + (size_t)*num * elem, 0, elem);
 	return (uint8_t *)*arr + (size_t)(*num)++ * elem;
+}
+
+/* Append a zeroed item to a parsed script (which owns its items array; *cap is the array's capacity). */
+static struct ota_rapdu_cmd_item *cmd_item_add(struct ota_rapdu_cmd_script *s, unsigned int *cap)
+{
+	void *arr = s->items;
+	struct ota_rapdu_cmd_item *it = grow(s, &arr, &s->num_items, cap, sizeof(*it));
+
+	s->items = arr;
+	return it;
+}
+
+static struct ota_rapdu_resp_item *resp_item_add(struct ota_rapdu_resp_script *s, unsigned int *cap)
+{
+	void *arr = s->items;
+	struct ota_rapdu_resp_item *it = grow(s, &arr, &s->num_items, cap, sizeof(*it));
+
+	s->items = arr;
+	return it;
 }
 
 int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_rapdu_cmd_script **out)
@@ -429,17 +452,13 @@ int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_ra
 
 	for (;;) {
 		struct ota_rapdu_cmd_item *it;
-		void *arr;
 		struct ota_tlv t;
 
-		rc = template_at_end(buf, off, end, s->format);
+		rc = template_next(buf, &off, end, s->format, &t);
 		if (rc < 0)
 			goto err;
 		if (rc == 1)
 			break;
-		rc = ota_tlv_read(buf, end, &off, &t);
-		if (rc < 0)
-			goto err;
 
 		switch (t.tag) {
 		case OTA_RAPDU_TAG_SCRIPT_CHAINING:
@@ -464,9 +483,7 @@ int ota_rapdu_cmd_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_ra
 			rc = -EBADMSG;	/* unknown tag */
 			goto err;
 		}
-		arr = s->items;
-		it = grow(s, &arr, &s->num_items, &cap, sizeof(*it));
-		s->items = arr;
+		it = cmd_item_add(s, &cap);
 		if (!it) {
 			rc = -ENOMEM;
 			goto err;
@@ -508,7 +525,6 @@ int ota_rapdu_cmd_parse_compact(void *ctx, const uint8_t *buf, size_t len, struc
 	while (off < len) {
 		struct ota_rapdu_cmd_item *it;
 		size_t alen;
-		void *arr;
 
 		if (len - off < 5) {
 			rc = -EBADMSG;
@@ -521,9 +537,7 @@ int ota_rapdu_cmd_parse_compact(void *ctx, const uint8_t *buf, size_t len, struc
 			rc = -EMSGSIZE;
 			goto err;
 		}
-		arr = s->items;
-		it = grow(s, &arr, &s->num_items, &cap, sizeof(*it));
-		s->items = arr;
+		it = cmd_item_add(s, &cap);
 		if (!it) {
 			rc = -ENOMEM;
 			goto err;
@@ -640,17 +654,13 @@ int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_r
 
 	for (;;) {
 		struct ota_rapdu_resp_item *it;
-		void *arr;
 		struct ota_tlv t;
 
-		rc = template_at_end(buf, off, end, s->format);
+		rc = template_next(buf, &off, end, s->format, &t);
 		if (rc < 0)
 			goto err;
 		if (rc == 1)
 			break;
-		rc = ota_tlv_read(buf, end, &off, &t);
-		if (rc < 0)
-			goto err;
 
 		if (first && t.tag == OTA_RAPDU_TAG_NUM_EXECUTED) {
 			/* TS 102 226 §5.2.2: the number of executed commands comes first */
@@ -689,9 +699,7 @@ int ota_rapdu_resp_parse(void *ctx, const uint8_t *buf, size_t len, struct ota_r
 			rc = -EBADMSG;	/* unknown tag, or a second "80" */
 			goto err;
 		}
-		arr = s->items;
-		it = grow(s, &arr, &s->num_items, &cap, sizeof(*it));
-		s->items = arr;
+		it = resp_item_add(s, &cap);
 		if (!it) {
 			rc = -ENOMEM;
 			goto err;
