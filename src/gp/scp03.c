@@ -421,12 +421,15 @@ int gp_scp03_parse_init_update_resp(struct gp_scp03_session *s, const struct gp_
 	return 0;
 }
 
-int gp_scp03_ext_auth_ready(const struct gp_scp03_session *s, uint8_t sec_level)
+int gp_scp03_ext_auth_ready(const struct gp_scp03_session *s, uint8_t sec_level, const uint8_t *out,
+			    size_t out_size, size_t need)
 {
-	if (!s || !s->keys_derived || s->authenticated)
+	if (!s || !out || !s->keys_derived || s->authenticated)
 		return -EINVAL;
 	if (!gp_scp03_sec_level_ok(sec_level))
 		return -ENOTSUP;
+	if (out_size < need)
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -443,13 +446,9 @@ int gp_scp03_ext_auth_cmd(struct gp_scp03_session *s, uint8_t sec_level, uint8_t
 	uint8_t mac[16];
 	int rc;
 
-	if (!out)
-		return -EINVAL;
-	rc = gp_scp03_ext_auth_ready(s, sec_level);
+	rc = gp_scp03_ext_auth_ready(s, sec_level, out, out_size, 21);
 	if (rc < 0)
 		return rc;
-	if (out_size < 21)
-		return -EMSGSIZE;
 	out[0] = 0x80 | CLA_SM;
 	out[1] = INS_EXT_AUTH;
 	out[2] = sec_level;

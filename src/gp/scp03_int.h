@@ -8,9 +8,12 @@
 
 #include <sgp02/gp/scp03.h>
 
-/*! May the host send EXTERNAL AUTHENTICATE with sec_level now (keys derived, channel not yet open)?
- *  \returns 0, -EINVAL (no session, keys not derived or already authenticated) or -ENOTSUP (security level) */
-int gp_scp03_ext_auth_ready(const struct gp_scp03_session *s, uint8_t sec_level);
+/*! May the host build EXTERNAL AUTHENTICATE with sec_level now (keys derived, channel not yet open), into out
+ *  (out_size octets, need of them used)?
+ *  \returns 0, -EINVAL (no session or out, keys not derived or already authenticated), -ENOTSUP (security level)
+ *  or -EMSGSIZE (out_size < need) */
+int gp_scp03_ext_auth_ready(const struct gp_scp03_session *s, uint8_t sec_level, const uint8_t *out,
+			    size_t out_size, size_t need);
 
 /*! EXTERNAL AUTHENTICATE done (sent by the host, or verified by the card): its C-MAC is the next chaining value,
  *  the encryption counter restarts and the channel is open at sec_level. */

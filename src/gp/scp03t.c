@@ -179,13 +179,9 @@ int gp_scp03t_ext_auth(struct gp_scp03_session *s, uint8_t sec_level, uint8_t *o
 	uint8_t mac[16];
 	int rc;
 
-	if (!out)
-		return -EINVAL;
-	rc = gp_scp03_ext_auth_ready(s, sec_level);
+	rc = gp_scp03_ext_auth_ready(s, sec_level, out, out_size, 19);
 	if (rc < 0)
 		return rc;
-	if (out_size < 19)
-		return -EMSGSIZE;
 	out[0] = GP_SCP03T_TAG_EA;
 	out[1] = 17;
 	out[2] = sec_level;
