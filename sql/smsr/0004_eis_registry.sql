@@ -36,7 +36,8 @@ ALTER TABLE eis
 	ADD COLUMN eis_xml		text,
 	ADD COLUMN registered_by	text;		-- entity OID of the EUM that registered it
 ALTER TABLE eis ALTER COLUMN remaining_memory TYPE bigint, ALTER COLUMN available_memory_for_profiles TYPE bigint;
-ALTER TABLE eis ADD CONSTRAINT eis_tars_len CHECK (octet_length(isdr_tars) % 3 = 0 AND octet_length(ecasd_tars) % 3 = 0);
+ALTER TABLE eis ADD CONSTRAINT eis_tars_len
+	CHECK (octet_length(isdr_tars) % 3 = 0 AND octet_length(ecasd_tars) % 3 = 0);
 
 -- ProfileInfo (digest §3.1) beyond 0001
 ALTER TABLE profile
@@ -46,7 +47,8 @@ ALTER TABLE profile
 	ADD COLUMN profile_type		text,
 	ADD COLUMN allocated_memory	bigint NOT NULL DEFAULT 0 CHECK (allocated_memory >= 0),
 	ADD COLUMN free_memory		bigint CHECK (free_memory >= 0),
-	ADD COLUMN pol2			text NOT NULL DEFAULT '',	-- rules "Action:Qualification" separated by ','
+	-- POL2 rules "Action:Qualification" (XSD spelling, e.g. DISABLE:Not-Allowed) separated by ','
+	ADD COLUMN pol2			text NOT NULL DEFAULT '',
 	ADD COLUMN seq			integer NOT NULL DEFAULT 0;	-- order of ProfileInfo in the EIS
 CREATE INDEX profile_eid ON profile (eid, seq);
 CREATE INDEX profile_mno ON profile (mno_id, eid);
@@ -58,7 +60,7 @@ CREATE TABLE keyset (
 	sd		text NOT NULL CHECK (sd IN ('ISD-R', 'ECASD')),
 	version		smallint NOT NULL CHECK (version BETWEEN 1 AND 127),
 	type		text,				-- KeysetUsageType, NULL if absent
-	cntr		numeric(20) CHECK (cntr >= 0),	-- e.g. the SCP80 replay counter (xs:nonNegativeInteger)
+	cntr		numeric(20) CHECK (cntr >= 0),	-- e.g. the SCP80 replay counter
 	updated_at	timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (eid, sd, version)
 );

@@ -230,7 +230,8 @@ static bool outcome(void *ctx, long status, const char *body, const char *err, c
 	}
 	*fn = xmlFirstElementChild(b);
 	if (!strcmp((const char *)(*fn)->name, "Fault")) {
-		*line = talloc_asprintf(ctx, "FAULT HTTP %ld %s", status, text(ctx, child(child(*fn, "Reason"), "Text")));
+		*line = talloc_asprintf(ctx, "FAULT HTTP %ld %s", status,
+					text(ctx, child(child(*fn, "Reason"), "Text")));
 		return false;
 	}
 	fes = child(*fn, "FunctionExecutionStatus");
@@ -474,8 +475,8 @@ static int es4_get_eis(void *ctx, const struct es_opts *o, bool summary)
 
 		for (p = e ? xmlFirstElementChild(e) : NULL; p; p = xmlNextElementSibling(p))
 			if (!strcmp((const char *)p->name, "ProfileInfo"))
-				printf("profile %s %s %s\n", text(ctx, child(p, "Iccid")), text(ctx, child(p, "Mno-id")),
-				       text(ctx, child(p, "State")));
+				printf("profile %s %s %s\n", text(ctx, child(p, "Iccid")),
+				       text(ctx, child(p, "Mno-id")), text(ctx, child(p, "State")));
 	}
 	xmlFreeDoc(rd);
 	return ok ? 0 : 1;

@@ -30,9 +30,10 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/kek.hex"
 
 vty=$(free_port)
 http=$(free_port)
+TLS_CFG=" tls client-ca $PKI_TLS_CA_BUNDLE\n entity-id 1.3.6.1.4.1.99999.20"
 sed -e "s/^ bind 127.0.0.1 .*/ bind 127.0.0.1 $vty/" -e "s/^ conninfo .*/ conninfo dbname=$PGDATABASE/" \
 	-e "s/^ listen 127.0.0.1 .*/ listen 127.0.0.1 $http/" \
-	-e "s|^ no tls| tls certificate $PKI_TLS_SMSR_SERVER_CERT key $PKI_TLS_SMSR_SERVER_KEY\n tls client-ca $PKI_TLS_CA_BUNDLE\n entity-id 1.3.6.1.4.1.99999.20|" \
+	-e "s|^ no tls| tls certificate $PKI_TLS_SMSR_SERVER_CERT key $PKI_TLS_SMSR_SERVER_KEY\n$TLS_CFG|" \
 	-e "s|^ schema .*| schema $SGP02_SRCDIR/wsdl/xsd/sgp02-all.xsd|" \
 	-e "s|^ wsdl-directory .*| wsdl-directory $SGP02_SRCDIR/wsdl|" \
 	"$SGP02_SRCDIR/conf/sgp02-smsr.cfg" > "$W/smsr.cfg"
@@ -153,8 +154,9 @@ check "... without the profiles it does not manage, without keys" \
 	bash -c "! grep -q -e '${OPER[1]}' -e '${BOOT[1]}' -e KeyComponents '$W/body.xml'"
 
 # a profile downloaded by the SM-DP (Smdp-id) with a POL2 rule: card 6, registered now (ProfileInfo is not signed)
+RULE="<Rule><Subject>PROFILE</Subject><Action>DISABLE</Action><Qualification>Not-Allowed</Qualification></Rule>"
 sed -e "s|<State>Disabled</State>|&<Smdp-id>1.3.6.1.4.1.99999.10</Smdp-id>|" \
-	-e "/<Iccid>${OPER[6]}<\/Iccid>/,/<\/ProfileInfo>/s|<pol2/>|<pol2><Rule><Subject>PROFILE</Subject><Action>DISABLE</Action><Qualification>Not-Allowed</Qualification></Rule></pol2>|" \
+	-e "/<Iccid>${OPER[6]}<\/Iccid>/,/<\/ProfileInfo>/s|<pol2/>|<pol2>$RULE</pol2>|" \
 	"$(f 6)" > "$W/smdp6.xml"
 register EUM1 EUM1 "$W/smdp6.xml"
 check "an EIS with an SM-DP's profile and a POL2 rule registered" grep -q "^${EIDS[6]} EXECUTED_SUCCESS" "$W/out"

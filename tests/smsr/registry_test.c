@@ -114,9 +114,9 @@ static void test_store_load(void)
 	CU_ASSERT_EQUAL(count("SELECT count(*) FROM profile"), 2);
 	/* no key value in clear in any table */
 	for (i = 0; i < 4; i++) {
-		char *sql = talloc_asprintf(g_test_ctx, "SELECT count(*) FROM eis e, profile p, keyset k, keyset_key kk "
-					    "WHERE strpos(upper(e::text || p::text || k::text || kk::text), '%s') > 0",
-					    full_keys[i]);
+		char *sql = talloc_asprintf(g_test_ctx, "SELECT count(*) FROM eis e, profile p, keyset k, "
+					    "keyset_key kk WHERE strpos(upper(e::text || p::text || k::text || "
+					    "kk::text), '%s') > 0", full_keys[i]);
 		CU_ASSERT_EQUAL(count(sql), 0);
 	}
 
