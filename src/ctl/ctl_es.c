@@ -145,11 +145,14 @@ static char *dump(void *ctx, xmlDocPtr d, xmlNodePtr n)
 	return r;
 }
 
+/* one easy handle for all requests of a run: its connection cache keeps the TLS connection open between EIS */
+static CURL *g_curl;
+
 /* POST; \returns the HTTP status (>0) with the body in *resp, or -1 with *err */
 static long post(void *ctx, const struct es_opts *o, const char *action, const char *xml, char **resp,
 		 const char **err)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = g_curl ? g_curl : (g_curl = curl_easy_init());
 	struct curl_slist *h = NULL;
 	struct sink s = { .ctx = ctx };
 	long status = -1;
@@ -183,8 +186,10 @@ static long post(void *ctx, const struct es_opts *o, const char *action, const c
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	else
 		*err = s.too_big ? "answer too big" : curl_easy_strerror(cc);
+	/* the header list and the sink live only for this transfer */
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, NULL);
 	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
 	*resp = s.buf;
 	return status;
 }
@@ -505,6 +510,9 @@ static int es_main(int argc, char **argv, bool es1)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = es1 ? es1_register(ctx, &o) : es4_get_eis(ctx, &o, summary);
+	if (g_curl)
+		curl_easy_cleanup(g_curl);
+	g_curl = NULL;
 	curl_global_cleanup();
 	talloc_free(ctx);	/* the signer's destructor drops its xmlsec reference */
 	return rc;

@@ -236,5 +236,6 @@ timeout 30 "$SGP02_BUILDDIR/src/smsr/sgp02-smsr" -c "$W/nokek.cfg" > "$W/nokek.l
 check "start without key-encryption-key refused when EIS are stored" [ $? -ne 0 ]
 check "... saying why" grep -q "no key-encryption-key" "$W/nokek.log"
 check "no sanitizer report" bash -c "! grep -q -E 'Sanitizer|runtime error' '$W/smsr.log' '$W/nokek.log'"
+check "every answer of the SM-SR validated against the schema" bash -c "! grep -q 'does not validate' '$W/smsr.log'"
 
 t_done
