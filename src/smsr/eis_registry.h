@@ -14,6 +14,7 @@
  *   eum OID certificate-cn CN            the EUM's TLS client identity (ES1 caller)
  *   operator OID certificate-cn CN       an operator's TLS client identity (ES4 caller)
  *   smdp OID certificate-cn CN           an SM-DP's TLS client identity (ES3 caller)
+ * The identity map applies at once when changed on the VTY; the KEK and the EUM certificates are loaded at start.
  */
 #pragma once
 
