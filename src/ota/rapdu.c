@@ -85,6 +85,7 @@ static int wrap_template(void *ctx, struct ota_wbuf *content, enum ota_rapdu_for
 	int rc;
 
 	if (format == OTA_RAPDU_FMT_DEFINITE) {
+		/* ota_wb_len() answers -EMSGSIZE for content longer than OTA_RAPDU_MAX_LEN */
 		if ((rc = ota_wb_byte(&w, tag_def)) < 0 || (rc = ota_wb_len(&w, content->len)) < 0)
 			goto err;
 	} else {
@@ -217,10 +218,6 @@ int ota_rapdu_cmd_build(void *ctx, const struct ota_rapdu_cmd_script *script, ui
 		}
 		if ((rc = ota_wb_tlv(&c, it->type, it->data, it->len)) < 0)
 			goto err;
-	}
-	if (script->format == OTA_RAPDU_FMT_DEFINITE && c.len > OTA_RAPDU_MAX_LEN) {
-		rc = -EMSGSIZE;
-		goto err;
 	}
 	rc = wrap_template(ctx, &c, script->format, OTA_RAPDU_TAG_CMD_SCRIPT_DEF, OTA_RAPDU_TAG_CMD_SCRIPT_INDEF,
 			   out, out_len);
@@ -622,10 +619,6 @@ int ota_rapdu_resp_build(void *ctx, const struct ota_rapdu_resp_script *script, 
 			rc = -EINVAL;
 			goto err;
 		}
-	}
-	if (script->format == OTA_RAPDU_FMT_DEFINITE && c.len > OTA_RAPDU_MAX_LEN) {
-		rc = -EMSGSIZE;
-		goto err;
 	}
 	rc = wrap_template(ctx, &c, script->format, OTA_RAPDU_TAG_RSP_SCRIPT_DEF, OTA_RAPDU_TAG_RSP_SCRIPT_INDEF,
 			   out, out_len);
