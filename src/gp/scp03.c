@@ -370,16 +370,26 @@ bool gp_scp03_sec_level_ok(uint8_t sl)
 /* ------------------------------------------------------------------------------------------------ */
 /* Host side */
 
-int gp_scp03_init_update_cmd(struct gp_scp03_session *s, uint8_t kvn, const uint8_t host_challenge[8],
-			     uint8_t *out, size_t out_size)
+int gp_scp03_init_update_start(struct gp_scp03_session *s, uint8_t kvn, const uint8_t host_challenge[8],
+				const uint8_t *out, size_t out_size, size_t need)
 {
 	if (!s || !host_challenge || !out)
 		return -EINVAL;
-	if (out_size < 14)
+	if (out_size < need)
 		return -EMSGSIZE;
 	gp_scp03_session_clear(s);
 	s->kvn = kvn;
 	memcpy(s->host_challenge, host_challenge, 8);
+	return 0;
+}
+
+int gp_scp03_init_update_cmd(struct gp_scp03_session *s, uint8_t kvn, const uint8_t host_challenge[8],
+			     uint8_t *out, size_t out_size)
+{
+	int rc = gp_scp03_init_update_start(s, kvn, host_challenge, out, out_size, 14);
+
+	if (rc < 0)
+		return rc;
 	out[0] = 0x80;
 	out[1] = INS_INIT_UPDATE;
 	out[2] = kvn;

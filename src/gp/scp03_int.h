@@ -1,12 +1,18 @@
 /*! \file scp03_int.h
  * Internal to libgp: SCP03 session steps shared by the APDU form (scp03.c) and the TLV form (scp03t.c) of
- * EXTERNAL AUTHENTICATE (GP Amd D §7.1.2). Not installed, not part of the public API.
+ * INITIALIZE UPDATE and EXTERNAL AUTHENTICATE (GP Amd D §7.1). Not installed, not part of the public API.
  */
 #pragma once
 
 #include <stdint.h>
 
 #include <sgp02/gp/scp03.h>
+
+/*! Start a new session on the host side for INITIALIZE UPDATE (GP Amd D §7.1.1) built into out (out_size octets,
+ *  need of them used): checks the arguments, clears s, keeps kvn and the host challenge.
+ *  \returns 0, -EINVAL (missing argument) or -EMSGSIZE (out_size < need) */
+int gp_scp03_init_update_start(struct gp_scp03_session *s, uint8_t kvn, const uint8_t host_challenge[8],
+				const uint8_t *out, size_t out_size, size_t need);
 
 /*! May the host build EXTERNAL AUTHENTICATE with sec_level now (keys derived, channel not yet open), into out
  *  (out_size octets, need of them used)?

@@ -142,13 +142,10 @@ static int seal_data(struct gp_scp03_session *s, bool response, bool enc, const 
 int gp_scp03t_init_update(struct gp_scp03_session *s, uint8_t kvn, uint8_t kid, const uint8_t host_challenge[8],
 			  uint8_t *out, size_t out_size)
 {
-	if (!s || !host_challenge || !out)
-		return -EINVAL;
-	if (out_size < 12)
-		return -EMSGSIZE;
-	gp_scp03_session_clear(s);
-	s->kvn = kvn;
-	memcpy(s->host_challenge, host_challenge, 8);
+	int rc = gp_scp03_init_update_start(s, kvn, host_challenge, out, out_size, 12);
+
+	if (rc < 0)
+		return rc;
 	/* SGP.02 §4.1.3.3 (via NJ): KVN || KID || host challenge */
 	out[0] = GP_SCP03T_TAG_IU;
 	out[1] = 10;
