@@ -325,6 +325,15 @@ struct capdu {
 	uint8_t le;
 };
 
+/* The command header as the C-MAC covers it (§6.2.4): CLA with b3 set and the logical channel bits cleared,
+ * INS P1 P2, and Lc counting the MAC */
+static void mac_hdr(uint8_t out[5], const struct capdu *c, uint8_t lc)
+{
+	out[0] = (c->hdr[0] & 0xF0) | CLA_SM;
+	memcpy(out + 1, c->hdr + 1, 3);
+	out[4] = lc;
+}
+
 static int parse_capdu(const uint8_t *apdu, size_t len, struct capdu *c)
 {
 	if (!apdu || len < 4)
@@ -515,11 +524,7 @@ int gp_scp03_wrap_cmd(struct gp_scp03_session *s, const uint8_t *apdu, size_t le
 	}
 	/* §6.2.4: MAC over chaining value || CLA' INS P1 P2 Lc' || data', with CLA' = b3 set and the logical
 	 * channel bits cleared; Lc' counts the MAC */
-	out[0] = (c.hdr[0] & 0xF0) | CLA_SM;
-	out[1] = c.hdr[1];
-	out[2] = c.hdr[2];
-	out[3] = c.hdr[3];
-	out[4] = dlen + GP_SCP03_MAC_LEN;
+	mac_hdr(out, &c, dlen + GP_SCP03_MAC_LEN);
 	rc = gp_scp03_cmac2(s->s_mac, s->key_len, s->mac_chain, 16, out, 5 + dlen, mac);
 	if (rc < 0)
 		return rc;
@@ -659,9 +664,7 @@ int gp_scp03_card_ext_auth(struct gp_scp03_session *s, const uint8_t *apdu, size
 		return -ENOTSUP;
 	if (CRYPTO_memcmp(c.data, s->host_cryptogram, 8) != 0)
 		return -EKEYREJECTED;
-	hdr[0] = (c.hdr[0] & 0xF0) | CLA_SM;
-	memcpy(hdr + 1, c.hdr + 1, 3);
-	hdr[4] = 16;
+	mac_hdr(hdr, &c, 16);
 	memset(s->mac_chain, 0, 16);
 	{
 		uint8_t buf[13];
@@ -698,9 +701,7 @@ int gp_scp03_card_unwrap_cmd(struct gp_scp03_session *s, const uint8_t *apdu, si
 		return -EBADMSG;
 	if (s->enc_counter == UINT64_MAX)
 		return -ERANGE;
-	buf[0] = (c.hdr[0] & 0xF0) | CLA_SM;
-	memcpy(buf + 1, c.hdr + 1, 3);
-	buf[4] = c.lc;
+	mac_hdr(buf, &c, c.lc);
 	memcpy(buf + 5, c.data, dlen);
 	rc = gp_scp03_cmac2(s->s_mac, s->key_len, s->mac_chain, 16, buf, 5 + dlen, mac);
 	if (rc < 0)
