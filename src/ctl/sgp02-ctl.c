@@ -15,6 +15,7 @@ static const struct {
 	{ "es1", ctl_es1_main, "ES1 as the EUM: sign and register EIS with the SM-SR (register)" },
 	{ "es4", ctl_es4_main, "ES4/ES3 as an operator or SM-DP: read an EIS from the SM-SR (get-eis)" },
 	{ "pki", ctl_pki_main, "test PKI: GP-format and X.509 certificates for demos and tests (init, show, verify)" },
+	{ "smdp", ctl_smdp_main, "SM-DP profile preparation on PostgreSQL (import-template, import-batch, inventory)" },
 };
 
 static void usage(FILE *f)
