@@ -52,17 +52,23 @@ static const struct ws_daemon_service smdp_services[] = {
 static void smdp_vty_init(struct sgp02_app *app)
 {
 	install_element_ve(&show_smdp_inventory_cmd);
+	smdp_prep_vty_init(app);
 	ws_daemon_vty_init(app, 4444);
 }
 
 static int smdp_start(struct sgp02_app *app)
 {
+	int rc = smdp_prep_start(app);
+
+	if (rc < 0)
+		return rc;
 	return ws_daemon_start(app, smdp_services, ARRAY_SIZE(smdp_services));
 }
 
 static void smdp_stop(struct sgp02_app *app)
 {
 	ws_daemon_stop();
+	smdp_prep_stop(app);
 }
 
 static struct sgp02_app g_smdp_app = {

@@ -8,7 +8,9 @@ source "$SGP02_SRCDIR/tests/e2e/testlib.sh"
 
 W=$(mktemp -d "${SGP02_TMP:-/tmp}/ctl_smdp_test.XXXXXX")
 SCHEMA=t_ctl_smdp_$$
+PID=
 cleanup() {
+	[ -n "$PID" ] && stop_pid "$PID" 5
 	psql -X -q -c "DROP SCHEMA IF EXISTS $SCHEMA CASCADE" >/dev/null 2>&1
 	[ -n "${KEEP:-}" ] || rm -rf "$W"
 }
@@ -94,5 +96,39 @@ check "import-batch without --kek: usage error (exit 2)" [ $? = 2 ]
 check "a bad --mno: usage error (exit 2)" [ $? = 2 ]
 "$CTL" smdp frobnicate >/dev/null 2>&1
 check "unknown command: exit 2" [ $? = 2 ]
+
+# the daemon: smdp node (key-encryption-key, failed-download-iccid), show commands over the VTY
+vty=$(free_port)
+http=$(free_port)
+sed -e "s/^ bind 127.0.0.1 .*/ bind 127.0.0.1 $vty/" -e "s/^ conninfo .*/ conninfo dbname=$PGDATABASE/" \
+	-e "s/^ listen 127.0.0.1 .*/ listen 127.0.0.1 $http/" \
+	-e "s|^ schema wsdl.*| schema $SGP02_SRCDIR/wsdl/xsd/sgp02-all.xsd|" \
+	-e "s|^ wsdl-directory .*| wsdl-directory $SGP02_SRCDIR/wsdl|" \
+	"$SGP02_SRCDIR/conf/sgp02-smdp.cfg" > "$W/smdp.cfg"
+cat >> "$W/smdp.cfg" <<CFG
+database
+ schema $SCHEMA
+smdp
+ key-encryption-key $W/kek.hex
+ failed-download-iccid unusable
+CFG
+"$SGP02_BUILDDIR/src/smdp/sgp02-smdp" -c "$W/smdp.cfg" >>"$W/smdp.log" 2>&1 &
+PID=$!
+wait_port "$vty" 30
+out=$(vty_cmd "$vty" "show smdp inventory detail")
+check "VTY: show smdp inventory detail" grep -q "$MNO 'ts48-0': available 100 reserved 0" <<<"$out"
+out=$(vty_cmd "$vty" "show smdp templates")
+check "VTY: show smdp templates lists the 4" [ "$(grep -c "SAIP 2.3" <<<"$out")" = 4 ]
+out=$(vty_cmd "$vty" "enable" "show running-config")
+check "VTY: the smdp node is saved" grep -q "failed-download-iccid unusable" <<<"$out"
+check "... with the key file name" grep -q "key-encryption-key $W/kek.hex" <<<"$out"
+stop_pid "$PID" 10
+PID=
+sed "s|key-encryption-key .*|key-encryption-key $W/short.kek|" "$W/smdp.cfg" > "$W/badkek.cfg"
+timeout 30 "$SGP02_BUILDDIR/src/smdp/sgp02-smdp" -c "$W/badkek.cfg" > "$W/badkek.log" 2>&1
+check "the daemon refuses to start with a bad key file" [ $? != 0 ]
+check "... saying why" grep -q "not 32 bytes" "$W/badkek.log"
+check "no secret in the logs" bash -c "! grep -q -i -f <(cut -c1-16 '$W/kek.hex') '$W/smdp.log' '$W/badkek.log'"
+check "no sanitizer report" bash -c "! grep -q -E 'Sanitizer|runtime error' '$W/smdp.log' '$W/badkek.log'"
 
 t_done
