@@ -629,7 +629,9 @@ int main(int argc, char **argv)
 	LOGP(DFLEET, LOGL_NOTICE, "shutting down\n");
 	osmo_timer_del(&g_fleet.summary_timer);
 	rc = 0;
-	telnet_exit();
+	/* telnet_exit() with no telnet VTY started dereferences its listening fd: only if we started one */
+	if (o->vty_port)
+		telnet_exit();
 out_smsc:
 	/* the SMSC first: it must not call into a freed fleet */
 	talloc_free(g_fleet.smsc);

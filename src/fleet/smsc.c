@@ -251,7 +251,7 @@ static int queue_out(struct smsc *s, const struct smpp_pdu *pdu)
 static void queue_receipt(struct smsc *s, const struct smpp_pdu *sub, const char *message_id, bool delivered)
 {
 	struct smpp_pdu *r = talloc_zero(s, struct smpp_pdu);
-	char date[16];
+	char date[32];	/* 10 digits; room for what gcc cannot prove about tm fields */
 	time_t t = time(NULL);
 	struct tm tm;
 	int n;

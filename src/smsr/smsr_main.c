@@ -14,7 +14,9 @@
 #include <sgp02/common/db_schema.h>
 #include <sgp02/ws/ws_catalog.h>
 #include <sgp02/ws/ws_daemon.h>
+#include "esme.h"
 #include "smsr.h"
+#include "smsr_smpp.h"
 #include "smsr_es.h"
 #include "eis_registry.h"
 
@@ -27,6 +29,7 @@ struct osmo_tdef g_smsr_tdefs[] = {
 
 static struct osmo_tdef_group smsr_tdef_groups[] = {
 	{ .name = "smsr", .desc = "SM-SR timers", .tdefs = g_smsr_tdefs },
+	{ .name = "esme", .desc = "SMPP binds to the SMSC (ESME) timers", .tdefs = esme_tdefs },
 	{}
 };
 
@@ -60,6 +63,7 @@ static void smsr_vty_init(struct sgp02_app *app)
 	install_element_ve(&show_smsr_summary_cmd);
 	smsr_registry_vty_init(app);
 	ws_daemon_vty_init(app, 4443);
+	smsr_smpp_vty_init(app);
 }
 
 static int smsr_start(struct sgp02_app *app)
@@ -74,11 +78,14 @@ static int smsr_start(struct sgp02_app *app)
 	rc = smsr_es1_init(app);
 	if (rc == 0)
 		rc = smsr_geteis_init(app);
+	if (rc == 0)
+		rc = smsr_smpp_start(app);
 	return rc;
 }
 
 static void smsr_stop(struct sgp02_app *app)
 {
+	smsr_smpp_stop();
 	ws_daemon_stop();
 	smsr_registry_stop();
 }
