@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <talloc.h>
@@ -97,9 +98,84 @@ static void enqueue(int to, const uint8_t *buf, size_t len, uint64_t delay)
 	llist_add_tail(&d->list, &g_net->queue);
 }
 
+/* With CATTP_CONN_PCAP=<file> in the environment, every datagram sent is written to a pcap file (IPv4/UDP,
+ * fake clock as timestamps) so that `tshark -d udp.port==1024,cattp -r <file>` can check it. */
+static FILE *g_pcap;
+
+static void pcap_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void pcap_write(int to, const uint8_t *buf, size_t len)
+{
+	uint8_t hdr[16 + 28];
+	uint32_t rec[4];
+	unsigned int i, sum = 0;
+	int cli = to < 0 ? (len >= 6 ? ((buf[4] << 8) | buf[5]) - CLI_PORT : 0) : to;
+
+	if (!g_pcap || len > 1400)
+		return;
+	rec[0] = g_net->now / 1000;
+	rec[1] = (g_net->now % 1000) * 1000;
+	rec[2] = rec[3] = 28 + len;
+	memcpy(hdr, rec, 16);
+	memset(hdr + 16, 0, 28);
+	hdr[16] = 0x45;
+	pcap_put16(hdr + 18, 28 + len);
+	hdr[24] = 64;
+	hdr[25] = 17;
+	/* 10.0.0.1 is the server, 10.1.0.x the clients */
+	hdr[28] = 10; hdr[31] = 1;
+	hdr[32] = 10; hdr[33] = 1; hdr[35] = cli & 0xff;
+	if (to < 0) {
+		uint8_t t[4];
+
+		memcpy(t, hdr + 28, 4);
+		memcpy(hdr + 28, hdr + 32, 4);
+		memcpy(hdr + 32, t, 4);
+	}
+	for (i = 0; i < 20; i += 2)
+		sum += (hdr[16 + i] << 8) | hdr[16 + i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	pcap_put16(hdr + 26, ~sum & 0xffff);
+	pcap_put16(hdr + 36, to < 0 ? CLI_PORT + cli : SRV_PORT);
+	pcap_put16(hdr + 38, to < 0 ? SRV_PORT : CLI_PORT + cli);
+	pcap_put16(hdr + 40, 8 + len);
+	fwrite(hdr, 1, sizeof(hdr), g_pcap);
+	fwrite(buf, 1, len, g_pcap);
+}
+
+static int suite_init(void)
+{
+	const char *path = getenv("CATTP_CONN_PCAP");
+	/* pcap global header: magic, v2.4, snaplen 65535, linktype 228 (raw IPv4) */
+	const uint32_t gh[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 228 };
+
+	if (!path)
+		return 0;
+	g_pcap = fopen(path, "wb");
+	if (!g_pcap)
+		return -1;
+	fwrite(gh, 1, sizeof(gh), g_pcap);
+	return 0;
+}
+
+static int suite_cleanup(void)
+{
+	if (g_pcap)
+		fclose(g_pcap);
+	g_pcap = NULL;
+	return 0;
+}
+
 static void net_send(int to, const uint8_t *buf, size_t len)
 {
 	uint64_t delay = 10;
+
+	pcap_write(to, buf, len);
 
 	if (to < 0)
 		g_net->sent_to_server++;
@@ -894,7 +970,7 @@ static const struct test_case conn_cases[] = {
 };
 
 static const struct test_suite suites[] = {
-	{ "cattp_conn", NULL, NULL, conn_cases },
+	{ "cattp_conn", suite_init, suite_cleanup, conn_cases },
 	{ NULL, NULL, NULL, NULL }
 };
 
