@@ -60,6 +60,7 @@ struct net {
 	size_t srv_rx_len;
 	unsigned int srv_rx_sdus;
 	bool echo;		/* server echoes every SDU back */
+	int drop_seq_to_server;	/* drop the data PDU with this sequence number once (-1: none) */
 	unsigned int sent_to_server, sent_to_clients;
 	uint8_t last_to_client[512];
 	size_t last_to_client_len;
@@ -187,6 +188,11 @@ static void net_send(int to, const uint8_t *buf, size_t len)
 	}
 	if (g_net->blackhole)
 		return;
+	if (to < 0 && g_net->drop_seq_to_server >= 0 && len > OTA_CATTP_HDR_LEN && buf[3] == OTA_CATTP_HDR_LEN &&
+	    ((buf[10] << 8) | buf[11]) == g_net->drop_seq_to_server) {
+		g_net->drop_seq_to_server = -1;	/* once */
+		return;
+	}
 	if (g_net->loss_pct && rnd() % 100 < g_net->loss_pct)
 		return;
 	if (g_net->reorder_pct && rnd() % 100 < g_net->reorder_pct)
@@ -311,6 +317,7 @@ static void net_init(uint32_t seed, unsigned int max_conns, const struct cattp_c
 
 	g_net = talloc_zero(g_test_ctx, struct net);
 	g_net->rng = seed;
+	g_net->drop_seq_to_server = -1;
 	INIT_LLIST_HEAD(&g_net->queue);
 	if (!sp) {
 		test_params(&p);
@@ -950,6 +957,77 @@ static void test_sdu_limit(void)
 	free_net();
 }
 
+/* One data PDU lost in the middle of a window: the receiver EAKs the later ones, the sender retransmits only
+ * the lost one and the SDU is delivered once, intact. */
+static void test_eak(void)
+{
+	struct client *c;
+	struct cattp_conn *sc;
+	uint8_t buf[1000];
+	unsigned int i;
+
+	net_init(18, 4, NULL);
+	c = add_client("good", NULL);
+	CU_ASSERT_TRUE_FATAL(run_until(cli0_established, 1000));
+	run_until(NULL, 100);
+	sc = srv_conn(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = i;
+	/* the client's data starts at iss + 1 = 0x7FF1: lose the second PDU of the SDU */
+	g_net->drop_seq_to_server = 0x7FF2;
+	CU_ASSERT_EQUAL(cattp_conn_send(c->conn, buf, sizeof(buf), g_net->now), 0);
+	run_until(NULL, 100);
+	/* 6 PDUs sent, 5 arrived: 1 in order, 4 held out of order and EAK-ed */
+	CU_ASSERT_EQUAL(g_net->srv_rx_sdus, 0);
+	CU_ASSERT_EQUAL(cattp_conn_unacked_bytes(c->conn), 182);	/* only the lost one still unacknowledged */
+	run_until(NULL, 1000);
+	CU_ASSERT_EQUAL(cattp_conn_stats(c->conn)->retransmissions, 1);
+	CU_ASSERT_EQUAL(g_net->srv_rx_sdus, 1);
+	CU_ASSERT_EQUAL(g_net->srv_rx_len, sizeof(buf));
+	if (g_net->srv_rx_len == sizeof(buf))
+		CU_ASSERT_EQUAL(memcmp(g_net->srv_rx, buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL(cattp_conn_unacked_bytes(c->conn), 0);
+	CU_ASSERT_EQUAL(cattp_conn_stats(sc)->duplicates, 0);
+	free_net();
+}
+
+/* A peer that never ends its SDU (SEG on every PDU) is reset once the negotiated max SDU size is exceeded. */
+static void test_sdu_overflow(void)
+{
+	struct client *c;
+	struct cattp_conn *sc;
+	struct ota_cattp_pdu pdu;
+	uint8_t data[182], buf[256];
+	uint16_t seq = 0x7FF1, ack;
+	unsigned int i;
+	int n;
+	uint8_t key = 0;
+
+	net_init(19, 4, NULL);
+	c = add_client("good", NULL);
+	CU_ASSERT_TRUE_FATAL(run_until(cli0_established, 1000));
+	run_until(NULL, 100);
+	sc = srv_conn(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	ack = (g_net->last_to_client[10] << 8) | g_net->last_to_client[11];
+	memset(data, 0xab, sizeof(data));
+	/* 1024 / 182 = 5.6: the 6th segment goes beyond the limit */
+	for (i = 0; i < 6; i++) {
+		ota_cattp_init_ack(&pdu, CLI_PORT, SRV_PORT, seq++, ack, 10, data, sizeof(data), true);
+		n = ota_cattp_encode(buf, sizeof(buf), &pdu);
+		cattp_server_rx(g_net->srv, &key, 1, buf, n, g_net->now);
+		if (i < 5)
+			CU_ASSERT_EQUAL(g_net->srv_closed, 0);
+	}
+	CU_ASSERT_EQUAL(g_net->srv_closed, 1);
+	CU_ASSERT_EQUAL(g_net->srv_cause, CATTP_CONN_C_PROTOCOL);
+	CU_ASSERT_EQUAL(g_net->srv_reason, OTA_CATTP_RST_ILLEGAL_PARAMS);
+	CU_ASSERT_EQUAL(g_net->srv_rx_sdus, 0);
+	(void)c;
+	free_net();
+}
+
 static const struct test_case conn_cases[] = {
 	TEST_CASE(test_open_transfer_close),
 	TEST_CASE(test_close_waits_for_data),
@@ -966,6 +1044,8 @@ static const struct test_case conn_cases[] = {
 	TEST_CASE(test_corrupted),
 	TEST_CASE(test_syn_flood),
 	TEST_CASE(test_sdu_limit),
+	TEST_CASE(test_eak),
+	TEST_CASE(test_sdu_overflow),
 	TEST_END
 };
 
