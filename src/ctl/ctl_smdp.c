@@ -4,16 +4,21 @@
  *   import-template --mno OID --type NAME [--replace] FILE   a SAIP (DER) package as the template
  *   import-batch --mno OID --type NAME --kek FILE FILE        a personalisation batch (CSV, see smdp_prep.h)
  *   inventory                                                 ICCID counts per operator, type and state
+ *   reserve (--mno OID --type NAME | --iccid ICCID) --eid EID   hand out an ICCID for a download
+ *   release --iccid ICCID [--unusable]                        a failed download: return or retire it
+ *   personalise --iccid ICCID --kek FILE --out FILE           the personalised package of a reserved ICCID
  * Database: --db CONNINFO (libpq keyword or URI form; default empty: PGHOST, PGPORT, PGUSER, PGDATABASE, ...
  * from the environment, as for the daemon) and --schema NAME (default smdp). The schema must be at the version
  * this build expects (start sgp02-smdp once with --db-upgrade, or pass --db-upgrade here).
  * No secret is ever printed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <talloc.h>
 #include <openssl/crypto.h>
@@ -34,6 +39,10 @@ struct smdp_opts {
 	const char *mno;
 	const char *type;
 	const char *kek;
+	const char *eid;
+	const char *iccid;
+	const char *out;
+	bool unusable;
 	bool replace;
 	bool upgrade;
 	bool verbose;
@@ -53,6 +62,13 @@ static void smdp_usage(FILE *f)
 		"      FILE (32 bytes raw or 64 hex digits); all lines or none are imported\n"
 		"  inventory\n"
 		"      ICCID counts per operator, profile type and state\n"
+		"  reserve --mno OID --type NAME --eid EID | reserve --iccid ICCID --eid EID\n"
+		"      hand out one available ICCID (or the given one) for a download to EID; prints the ICCID\n"
+		"  release --iccid ICCID [--unusable]\n"
+		"      a download of a reserved ICCID failed: make it available again, or retire it\n"
+		"  personalise --iccid ICCID --kek FILE --out FILE\n"
+		"      write the personalised package (DER) of a reserved ICCID; the file holds its secrets in clear\n"
+		"      and is created with mode 0600\n"
 		"options for every command:\n"
 		"  --db CONNINFO    libpq connection string (default: PGHOST, PGPORT, PGUSER, PGDATABASE, ...)\n"
 		"  --schema NAME    schema of the SM-DP tables (default smdp)\n"
@@ -105,7 +121,7 @@ static struct db *smdp_db(void *ctx, const struct smdp_opts *o)
 	rc = db_schema_check(db, &db_schema_smdp, o->upgrade);
 	if (rc < 0) {
 		fprintf(stderr, "smdp: schema %s is not at version %u: %s\n", o->schema, db_schema_smdp.num_migrations,
-			rc == -ENOEXEC ? "too old or missing (run with --db-upgrade, or start sgp02-smdp --db-upgrade)" :
+			rc == -ENOEXEC ? "too old or missing (use --db-upgrade, or start sgp02-smdp --db-upgrade)" :
 			rc == -EPROTO ? "newer than this build" : strerror(-rc));
 		return NULL;
 	}
@@ -184,6 +200,98 @@ static int cmd_import_batch(void *ctx, const struct smdp_opts *o, const char *fi
 	return 0;
 }
 
+static int cmd_reserve(void *ctx, const struct smdp_opts *o)
+{
+	char iccid[21];
+	struct db *db;
+	int rc;
+
+	db = smdp_db(ctx, o);
+	if (!db)
+		return 1;
+	if (o->iccid) {
+		rc = smdp_inventory_reserve_iccid(db, o->iccid, o->eid);
+		snprintf(iccid, sizeof(iccid), "%s", o->iccid);
+	} else {
+		rc = smdp_inventory_reserve(db, o->mno, o->type, o->eid, iccid);
+	}
+	if (rc < 0) {
+		fprintf(stderr, "smdp: reserve: %s\n", rc == -ENOSPC ? "no ICCID available" :
+			rc == -EBUSY ? "the ICCID is not available" : rc == -ENOENT ? "unknown ICCID" :
+			rc == -EINVAL ? "bad EID (32 hex digits, upper case)" : strerror(-rc));
+		return 1;
+	}
+	printf("%s\n", iccid);
+	return 0;
+}
+
+static int cmd_release(void *ctx, const struct smdp_opts *o)
+{
+	struct db *db;
+	int rc;
+
+	db = smdp_db(ctx, o);
+	if (!db)
+		return 1;
+	rc = smdp_inventory_release(db, o->iccid, o->unusable ? SMDP_FAIL_UNUSABLE : SMDP_FAIL_RETURN);
+	if (rc < 0) {
+		fprintf(stderr, "smdp: release: %s\n", rc == -EBUSY ? "the ICCID is not reserved" :
+			rc == -ENOENT ? "unknown ICCID" : strerror(-rc));
+		return 1;
+	}
+	printf("%s %s\n", o->iccid, o->unusable ? "unusable" : "available");
+	return 0;
+}
+
+static int cmd_personalise(void *ctx, const struct smdp_opts *o)
+{
+	struct smdp_kek *kek;
+	uint8_t *pkg;
+	size_t len, done = 0;
+	struct db *db;
+	int rc, fd;
+
+	rc = smdp_kek_load(ctx, o->kek, &kek);
+	if (rc < 0) {
+		fprintf(stderr, "smdp: key-encryption key %s: %s\n", o->kek,
+			rc == -EINVAL ? "not 32 bytes raw nor 64 hex digits" : strerror(-rc));
+		return 1;
+	}
+	db = smdp_db(ctx, o);
+	if (!db)
+		return 1;
+	rc = smdp_personalise(ctx, db, kek, o->iccid, &pkg, &len);
+	if (rc < 0) {
+		fprintf(stderr, "smdp: personalise %s: %s\n", o->iccid,
+			rc == -EBUSY ? "the ICCID is not reserved" : rc == -ENOENT ? "unknown ICCID" :
+			rc == -EBADMSG ? "its secrets do not decrypt (wrong key-encryption key?)" : strerror(-rc));
+		return 1;
+	}
+	fd = open(o->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "smdp: %s: %s\n", o->out, strerror(errno));
+		return 1;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, pkg + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "smdp: %s: %s\n", o->out, strerror(errno));
+			close(fd);
+			return 1;
+		}
+		done += (size_t)n;
+	}
+	if (close(fd) < 0) {
+		fprintf(stderr, "smdp: %s: %s\n", o->out, strerror(errno));
+		return 1;
+	}
+	printf("%s: %zu bytes\n", o->out, len);
+	return 0;
+}
+
 static int cmd_inventory(void *ctx, const struct smdp_opts *o)
 {
 	struct smdp_inv_count *c;
@@ -220,6 +328,10 @@ int ctl_smdp_main(int argc, char **argv)
 		{ "mno", required_argument, NULL, 'm' },
 		{ "type", required_argument, NULL, 't' },
 		{ "kek", required_argument, NULL, 'k' },
+		{ "eid", required_argument, NULL, 'e' },
+		{ "iccid", required_argument, NULL, 'i' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "unusable", no_argument, NULL, 'n' },
 		{ "replace", no_argument, NULL, 'r' },
 		{ "db-upgrade", no_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -257,6 +369,18 @@ int ctl_smdp_main(int argc, char **argv)
 		case 'r':
 			o.replace = true;
 			break;
+		case 'e':
+			o.eid = optarg;
+			break;
+		case 'i':
+			o.iccid = optarg;
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'n':
+			o.unusable = true;
+			break;
 		case 'u':
 			o.upgrade = true;
 			break;
@@ -289,6 +413,21 @@ int ctl_smdp_main(int argc, char **argv)
 			smdp_usage(stderr);
 			return 2;
 		}
+	} else if (!strcmp(cmd, "reserve")) {
+		if (argc != 0 || !o.eid || (!o.iccid && (!o.mno || !o.type))) {
+			fprintf(stderr, "smdp: reserve needs --eid EID and --mno OID --type NAME, or --iccid ICCID\n");
+			return 2;
+		}
+	} else if (!strcmp(cmd, "release")) {
+		if (argc != 0 || !o.iccid) {
+			fprintf(stderr, "smdp: release needs --iccid ICCID\n");
+			return 2;
+		}
+	} else if (!strcmp(cmd, "personalise")) {
+		if (argc != 0 || !o.iccid || !o.kek || !o.out) {
+			fprintf(stderr, "smdp: personalise needs --iccid ICCID --kek FILE --out FILE\n");
+			return 2;
+		}
 	} else {
 		fprintf(stderr, "smdp: unknown command '%s'\n", cmd);
 		smdp_usage(stderr);
@@ -306,6 +445,12 @@ int ctl_smdp_main(int argc, char **argv)
 		rc = cmd_import_template(ctx, &o, argv[0]);
 	else if (!strcmp(cmd, "import-batch"))
 		rc = cmd_import_batch(ctx, &o, argv[0]);
+	else if (!strcmp(cmd, "reserve"))
+		rc = cmd_reserve(ctx, &o);
+	else if (!strcmp(cmd, "release"))
+		rc = cmd_release(ctx, &o);
+	else if (!strcmp(cmd, "personalise"))
+		rc = cmd_personalise(ctx, &o);
 	else
 		rc = cmd_inventory(ctx, &o);
 	log_fini();

@@ -625,8 +625,12 @@ int smdp_batch_parse(void *ctx, const char *text, size_t len, struct smdp_batch 
 			continue;
 		}
 		if (nf != colmap[_NUM_COL]) {
-			seterr(err, err_size, "line %u: %d fields where the header has %d", lineno, nf < 0 ? nf :
-			       nf, colmap[_NUM_COL]);
+			if (nf < 0)
+				seterr(err, err_size, "line %u: more fields than the header's %d", lineno,
+				       colmap[_NUM_COL]);
+			else
+				seterr(err, err_size, "line %u: %d fields where the header has %d", lineno, nf,
+				       colmap[_NUM_COL]);
 			rc = -EINVAL;
 			break;
 		}

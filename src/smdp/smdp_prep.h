@@ -184,7 +184,8 @@ int smdp_inventory_counts(void *ctx, struct db *db, struct smdp_inv_count **out,
 
 /*! Personalise a template with one row's data: header and EF.ICCID, every EF.IMSI, Ki/OPc of every
  *  akaParameter, PIN1/PUK1 (key reference 01), PIN2/PUK2 (81) and ADM1 (0A) where given, and the OTA keys
- *  1..3 of key set smdp_ota_kvn() in every securityDomain PE, where given. The result is checked with gp_saip_validate().
+ *  1..3 of key set smdp_ota_kvn() in every securityDomain PE, where given. The result is checked with
+ *  gp_saip_validate().
  *  \param[out] out talloc'd on ctx (wiped when freed) \returns 0, -ENOENT (field missing), negative errno. */
 int smdp_personalise_pkg(void *ctx, const uint8_t *tpl, size_t tpl_len, const struct smdp_prep_row *row,
 			 uint8_t **out, size_t *out_len);

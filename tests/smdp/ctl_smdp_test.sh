@@ -90,6 +90,30 @@ check "the Ki is not in clear in profile_data" [ "$n" = 0 ]
 n=$(psql -X -A -t -c "SELECT count(*) FROM $SCHEMA.audit WHERE action LIKE 'import-%'")
 check "audit trail: 5 templates and 1 batch" [ "$n" = 6 ]
 
+# a download's life from the command line: reserve, personalise, release
+EID=89049032123451234512345678901235
+iccid=$("$CTL" smdp reserve $S --mno $MNO --type ts48-0 --eid $EID 2>&1)
+check "reserve hands out the first ICCID of the batch" [ "$iccid" = "$(sed -n 3p "$W/b1.csv" | cut -d, -f1)" ]
+"$CTL" smdp personalise $S --iccid "$iccid" --kek "$W/kek.hex" --out "$W/p.der" >/dev/null 2>&1
+check "personalise writes the package" [ -s "$W/p.der" ]
+check "... readable by its owner only" [ "$(stat -c %a "$W/p.der")" = 600 ]
+out=$("$CTL" saip list "$W/p.der" 2>&1)
+check "... which parses as SAIP with the reserved ICCID" grep -q "$iccid" <<<"$out"
+check "... and carries the row's Ki" grep -q -i "$ki" <(od -An -tx1 -v "$W/p.der" | tr -d ' \n')
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$W/other.kek"
+out=$("$CTL" smdp personalise $S --iccid "$iccid" --kek "$W/other.kek" --out "$W/q.der" 2>&1)
+check "personalise with another KEK is refused" [ $? = 1 ]
+check "... and writes no file" [ ! -e "$W/q.der" ]
+check "... saying the secrets do not decrypt" grep -q "do not decrypt" <<<"$out"
+out=$("$CTL" smdp reserve $S --iccid "$iccid" --eid $EID 2>&1)
+check "a reserved ICCID cannot be reserved again" [ $? = 1 ]
+"$CTL" smdp release $S --iccid "$iccid" --unusable >/dev/null 2>&1
+check "release --unusable" [ $? = 0 ]
+out=$("$CTL" smdp inventory $S 2>&1)
+check "... counted as unusable" grep -q -E "^$MNO +ts48-0 +99 +0 +0 +0 +1\$" <<<"$out"
+"$CTL" smdp personalise $S --iccid "$iccid" --kek "$W/kek.hex" --out "$W/q.der" >/dev/null 2>&1
+check "an ICCID not reserved is not personalised" [ $? = 1 ]
+
 "$CTL" smdp import-batch $S --mno $MNO --type ts48-0 "$W/b2.csv" >/dev/null 2>&1
 check "import-batch without --kek: usage error (exit 2)" [ $? = 2 ]
 "$CTL" smdp import-template $S --mno notanoid --type x "$W/cut.der" >/dev/null 2>&1
@@ -116,7 +140,7 @@ CFG
 PID=$!
 wait_port "$vty" 30
 out=$(vty_cmd "$vty" "show smdp inventory detail")
-check "VTY: show smdp inventory detail" grep -q "$MNO 'ts48-0': available 100 reserved 0" <<<"$out"
+check "VTY: show smdp inventory detail" grep -q "$MNO 'ts48-0': available 99 reserved 0" <<<"$out"
 out=$(vty_cmd "$vty" "show smdp templates")
 check "VTY: show smdp templates lists the 4" [ "$(grep -c "SAIP 2.3" <<<"$out")" = 4 ]
 out=$(vty_cmd "$vty" "enable" "show running-config")

@@ -432,6 +432,12 @@ static void test_batch_import(void)
 	memmove(l, l + 4, strlen(l + 4) + 1);
 	CU_ASSERT(import_batch_text(db, kek, "ts48", text, err, sizeof(err)) == -EINVAL);
 	CU_ASSERT(strstr(err, "line 102: ki") != NULL);
+	/* the template has an OTA key set: a batch without OTA keys would leave its test keys in every profile */
+	text = talloc_asprintf(g_test_ctx, "iccid,imsi,ki,opc,pin1,puk1\n%.20s,001010000000999,%s,%s,1234,12345678\n",
+			       batch_line(g_test_ctx, 999), "000102030405060708090A0B0C0D0E0F",
+			       "000102030405060708090A0B0C0D0E0F");
+	CU_ASSERT(import_batch_text(db, kek, "ts48", text, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "line 2: kic is required") != NULL);
 	/* an ICCID already in the inventory (found by the database, mid-transaction): nothing of it stays */
 	text = make_batch(g_test_ctx, 150, 100);	/* 150..249, none known */
 	text = talloc_asprintf_append(text, "%s", batch_line(g_test_ctx, 42));
