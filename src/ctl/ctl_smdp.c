@@ -210,7 +210,7 @@ static int cmd_reserve(void *ctx, const struct smdp_opts *o)
 	if (!db)
 		return 1;
 	if (o->iccid) {
-		rc = smdp_inventory_reserve_iccid(db, o->iccid, o->eid);
+		rc = smdp_inventory_reserve_iccid(db, o->mno, o->iccid, o->eid);
 		snprintf(iccid, sizeof(iccid), "%s", o->iccid);
 	} else {
 		rc = smdp_inventory_reserve(db, o->mno, o->type, o->eid, iccid);
@@ -218,6 +218,7 @@ static int cmd_reserve(void *ctx, const struct smdp_opts *o)
 	if (rc < 0) {
 		fprintf(stderr, "smdp: reserve: %s\n", rc == -ENOSPC ? "no ICCID available" :
 			rc == -EBUSY ? "the ICCID is not available" : rc == -ENOENT ? "unknown ICCID" :
+			rc == -EPERM ? "the ICCID belongs to another operator" :
 			rc == -EINVAL ? "bad EID (32 hex digits, upper case)" : strerror(-rc));
 		return 1;
 	}

@@ -520,6 +520,48 @@ static int split(char *line, char **fields, int max)
 	}
 }
 
+static int cmp_row_iccid(const void *a, const void *b)
+{
+	const struct smdp_prep_row *const *x = a, *const *y = b;
+	int c = strcmp((*x)->iccid, (*y)->iccid);
+
+	return c ? c : ((*x)->line > (*y)->line) - ((*x)->line < (*y)->line);
+}
+
+/* An ICCID on two lines: name the earliest line that repeats an earlier one. Sorting keeps this O(n log n)
+ * for the largest batches. \returns 0, -EINVAL or -ENOMEM */
+static int find_repeats(const struct smdp_batch *b, char *err, size_t err_size)
+{
+	const struct smdp_prep_row **v = talloc_array(NULL, const struct smdp_prep_row *, b->n);
+	const struct smdp_prep_row *first = NULL, *again = NULL;
+	unsigned int i;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < b->n; i++)
+		v[i] = &b->rows[i];
+	qsort(v, b->n, sizeof(*v), cmp_row_iccid);
+	for (i = 1; i < b->n; i++) {
+		if (strcmp(v[i]->iccid, v[i - 1]->iccid))
+			continue;
+		/* v[i - 1] has the lower line of the pair; the group's first line is found by walking back */
+		if (!again || v[i]->line < again->line) {
+			unsigned int k = i - 1;
+
+			while (k > 0 && !strcmp(v[k - 1]->iccid, v[i]->iccid))
+				k--;
+			again = v[i];
+			first = v[k];
+		}
+	}
+	talloc_free(v);
+	if (again) {
+		seterr(err, err_size, "line %u: iccid %s repeats line %u", again->line, again->iccid, first->line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int batch_destructor(struct smdp_batch *b)
 {
 	if (b->rows)
@@ -661,16 +703,6 @@ int smdp_batch_parse(void *ctx, const char *text, size_t len, struct smdp_batch 
 		OPENSSL_cleanse(line, sizeof(line));
 		if (rc)
 			break;
-		for (i = 0; i < b->n; i++) {
-			if (!strcmp(b->rows[i].iccid, r->iccid)) {
-				seterr(err, err_size, "line %u: iccid %s repeats line %u", lineno, r->iccid,
-				       b->rows[i].line);
-				rc = -EINVAL;
-				break;
-			}
-		}
-		if (rc)
-			break;
 		b->n++;
 	}
 	OPENSSL_cleanse(line, sizeof(line));
@@ -682,6 +714,8 @@ int smdp_batch_parse(void *ctx, const char *text, size_t len, struct smdp_batch 
 		seterr(err, err_size, "no data line");
 		rc = -EINVAL;
 	}
+	if (!rc)
+		rc = find_repeats(b, err, err_size);
 	if (rc) {
 		talloc_free(b);
 		return rc;
@@ -928,6 +962,40 @@ int smdp_inventory_get(struct db *db, const char *iccid, enum smdp_inv_state *st
 	return rc;
 }
 
+int smdp_profile_info(struct db *db, const char *iccid, struct smdp_profile_info *pi)
+{
+	static const char *sql =
+		"SELECT i.mno_id, i.profile_type, i.state, coalesce(i.eid, ''), coalesce(d.imsi, ''),"
+		" coalesce(d.msisdn, ''), coalesce(octet_length(t.package), 0)"
+		" FROM inventory i LEFT JOIN profile_data d ON d.iccid = i.iccid"
+		" LEFT JOIN profile_template t ON t.mno_id = i.mno_id AND t.profile_type = i.profile_type"
+		" WHERE i.iccid = $1";
+	const char *params[1] = { iccid };
+	PGresult *res;
+	int rc;
+
+	if (!db || !iccid || !pi)
+		return -EINVAL;
+	rc = db_exec_params(db, sql, 1, params, NULL, NULL, &res);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		PQclear(res);
+		return -ENOENT;
+	}
+	memset(pi, 0, sizeof(*pi));
+	snprintf(pi->mno_id, sizeof(pi->mno_id), "%s", PQgetvalue(res, 0, 0));
+	snprintf(pi->profile_type, sizeof(pi->profile_type), "%s", PQgetvalue(res, 0, 1));
+	rc = smdp_inv_state_parse(PQgetvalue(res, 0, 2));
+	pi->state = rc >= 0 ? (enum smdp_inv_state)rc : SMDP_INV_UNUSABLE;
+	snprintf(pi->eid, sizeof(pi->eid), "%s", PQgetvalue(res, 0, 3));
+	snprintf(pi->imsi, sizeof(pi->imsi), "%s", PQgetvalue(res, 0, 4));
+	snprintf(pi->msisdn, sizeof(pi->msisdn), "%s", PQgetvalue(res, 0, 5));
+	pi->package_len = (size_t)atol(PQgetvalue(res, 0, 6));
+	PQclear(res);
+	return rc >= 0 ? 0 : -EIO;
+}
+
 /* 0 rows updated: tell an unknown ICCID from one in another state */
 static int why_not_updated(struct db *db, const char *iccid)
 {
@@ -936,21 +1004,26 @@ static int why_not_updated(struct db *db, const char *iccid)
 	return rc == 0 ? -EBUSY : rc;
 }
 
-int smdp_inventory_reserve_iccid(struct db *db, const char *iccid, const char *eid)
+int smdp_inventory_reserve_iccid(struct db *db, const char *mno_id, const char *iccid, const char *eid)
 {
 	static const char *sql =
 		"UPDATE inventory SET state = 'reserved', eid = $2, updated_at = now()"
-		" WHERE iccid = $1 AND state = 'available'";
-	const char *params[2] = { iccid, eid };
+		" WHERE iccid = $1 AND state = 'available' AND ($3::text IS NULL OR mno_id = $3)";
+	const char *params[3] = { iccid, eid, mno_id };
+	struct smdp_profile_info pi;
 	int rc;
 
 	if (!db || !iccid || !eid_ok(eid))
 		return -EINVAL;
-	rc = db_exec_params(db, sql, 2, params, NULL, NULL, NULL);
+	rc = db_exec_params(db, sql, 3, params, NULL, NULL, NULL);
 	if (rc < 0)
 		return rc;
-	if (rc == 0)
-		return why_not_updated(db, iccid);
+	if (rc == 0) {
+		rc = smdp_profile_info(db, iccid, &pi);
+		if (rc < 0)
+			return rc;
+		return mno_id && strcmp(pi.mno_id, mno_id) ? -EPERM : -EBUSY;
+	}
 	LOGP(DSMDP, LOGL_INFO, "ICCID %s reserved for EID %s\n", iccid, eid);
 	return 0;
 }

@@ -155,8 +155,25 @@ int smdp_inventory_reserve(struct db *db, const char *mno_id, const char *profil
 			   char iccid[21]);
 
 /*! Reserve one given ICCID (DownloadProfile by ICCID) for eid.
- *  \returns 0; -ENOENT (unknown ICCID); -EBUSY (not available); -EINVAL; database -errno. */
-int smdp_inventory_reserve_iccid(struct db *db, const char *iccid, const char *eid);
+ *  \param mno_id the requesting operator: an ICCID of another operator's inventory is refused (NULL: any)
+ *  \returns 0; -ENOENT (unknown ICCID); -EPERM (another operator's); -EBUSY (not available); -EINVAL;
+ *  database -errno. */
+int smdp_inventory_reserve_iccid(struct db *db, const char *mno_id, const char *iccid, const char *eid);
+
+/*! What the download procedure needs to know of an ICCID besides its package (no secret). */
+struct smdp_profile_info {
+	char mno_id[SMDP_MNO_ID_MAX + 1];
+	char profile_type[SMDP_PROFILE_TYPE_MAX + 1];
+	enum smdp_inv_state state;
+	char eid[33];		/*!< "" if none */
+	char imsi[16];		/*!< SubscriptionAddress of ES3.ProfileDownloadCompleted; "" if no data */
+	char msisdn[16];	/*!< "" if none */
+	size_t package_len;	/*!< template size: the personalised package has this size when the batch values have
+				 *   the template's lengths (e.g. a basis for CreateISDP RequiredMemory) */
+};
+
+/*! Read the non-secret data of one ICCID. \returns 0, -ENOENT, database -errno. */
+int smdp_profile_info(struct db *db, const char *iccid, struct smdp_profile_info *pi);
 
 /*! Move an ICCID from one state to another. Allowed: reserved -> installed | available | unusable;
  *  installed -> released | unusable; released -> available | unusable; available -> unusable.

@@ -325,6 +325,11 @@ static void test_batch_parse(void)
 			      batch_line(g_test_ctx, 7));
 	expect_parse_error(bad, "line 3: iccid");
 	expect_parse_error(bad, "repeats line 2");
+	bad = talloc_asprintf(g_test_ctx, "%s%s%s%s%s%s", BATCH_HEADER, batch_line(g_test_ctx, 9),
+			      batch_line(g_test_ctx, 8), batch_line(g_test_ctx, 5), batch_line(g_test_ctx, 8),
+			      batch_line(g_test_ctx, 9));
+	expect_parse_error(bad, "line 5: iccid");
+	expect_parse_error(bad, "repeats line 3");
 	bad = talloc_asprintf(g_test_ctx, "%s%s", BATCH_HEADER, "1,2,3\n");
 	expect_parse_error(bad, "line 2: 3 fields where the header has 13");
 }
@@ -474,9 +479,23 @@ static void test_inventory_states(void)
 	CU_ASSERT_STRING_EQUAL(eid, EID1);
 	/* by ICCID */
 	make_iccid(2, other);
-	CU_ASSERT_EQUAL(smdp_inventory_reserve_iccid(db, other, EID1), 0);
-	CU_ASSERT_EQUAL(smdp_inventory_reserve_iccid(db, other, EID1), -EBUSY);
-	CU_ASSERT_EQUAL(smdp_inventory_reserve_iccid(db, "89014103211118510720", EID1), -ENOENT);
+	CU_ASSERT_EQUAL(smdp_inventory_reserve_iccid(db, "1.2.3", other, EID1), -EPERM);
+	CU_ASSERT_EQUAL(smdp_inventory_reserve_iccid(db, MNO, other, EID1), 0);
+	CU_ASSERT_EQUAL(smdp_inventory_reserve_iccid(db, MNO, other, EID1), -EBUSY);
+	CU_ASSERT_EQUAL(smdp_inventory_reserve_iccid(db, NULL, "89014103211118510720", EID1), -ENOENT);
+	{
+		struct smdp_profile_info pi;
+
+		CU_ASSERT_EQUAL(smdp_profile_info(db, other, &pi), 0);
+		CU_ASSERT_STRING_EQUAL(pi.mno_id, MNO);
+		CU_ASSERT_STRING_EQUAL(pi.profile_type, "ts48");
+		CU_ASSERT_EQUAL(pi.state, SMDP_INV_RESERVED);
+		CU_ASSERT_STRING_EQUAL(pi.eid, EID1);
+		CU_ASSERT_STRING_EQUAL(pi.imsi, "001010000000002");
+		CU_ASSERT_STRING_EQUAL(pi.msisdn, "491700000002");
+		CU_ASSERT(pi.package_len > 10000);
+		CU_ASSERT_EQUAL(smdp_profile_info(db, "89014103211118510720", &pi), -ENOENT);
+	}
 	/* transitions */
 	CU_ASSERT_EQUAL(smdp_inventory_set_state(db, iccid, SMDP_INV_RESERVED, SMDP_INV_INSTALLED), 0);
 	CU_ASSERT_EQUAL(smdp_inventory_set_state(db, iccid, SMDP_INV_RESERVED, SMDP_INV_INSTALLED), -EBUSY);
