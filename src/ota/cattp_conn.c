@@ -26,9 +26,11 @@
 #define RING			CATTP_CONN_MAX_WINDOW
 
 /* One PDU in flight (sent, not acknowledged) or received out of order. */
+#define SLOT_FAST_RTX	0x01	/* tx slot: already retransmitted because of an EAK (not a header flag) */
+
 struct cattp_slot {
 	uint16_t seq;
-	uint8_t flags;		/* OTA_CATTP_F_SEG / OTA_CATTP_F_NUL */
+	uint8_t flags;		/* OTA_CATTP_F_SEG / OTA_CATTP_F_NUL, SLOT_FAST_RTX */
 	uint16_t len;
 	uint8_t data[];
 };
@@ -507,21 +509,39 @@ static void process_ack(struct cattp_conn *conn, uint16_t ack, uint64_t now)
 	conn->rtx_deadline = inflight(conn) ? now + conn->rto : CATTP_CONN_NO_DEADLINE;
 }
 
-/* EAK: the listed PDUs arrived out of order and are never retransmitted. */
-static void process_eak(struct cattp_conn *conn, const struct ota_cattp_pdu *pdu)
+/* EAK: the listed PDUs arrived out of order and are never retransmitted. The PDUs before the highest one listed
+ * that are still unacknowledged were probably lost: retransmit each of them once now instead of waiting for the
+ * timer (a reordered PDU may cost one needless retransmission). */
+static void process_eak(struct cattp_conn *conn, const struct ota_cattp_pdu *pdu, uint64_t now)
 {
 	unsigned int i;
+	uint16_t seq, high = conn->snd_una;
+	bool any = false;
 
 	for (i = 0; i < pdu->num_eak; i++) {
-		uint16_t seq = pdu->eak[i];
 		struct cattp_slot *s;
 
+		seq = pdu->eak[i];
 		if (sdiff(seq, conn->snd_una) < 0 || sdiff(seq, conn->snd_nxt) >= 0)
 			continue;
+		if (!any || sdiff(seq, high) > 0)
+			high = seq;
+		any = true;
 		s = conn->tx[seq % RING];
 		if (s && s->seq == seq) {
 			conn->inflight_bytes -= s->len;
 			TALLOC_FREE(conn->tx[seq % RING]);
+		}
+	}
+	if (!any)
+		return;
+	for (seq = conn->snd_una; sdiff(seq, high) < 0; seq++) {
+		struct cattp_slot *s = conn->tx[seq % RING];
+
+		if (s && s->seq == seq && !(s->flags & SLOT_FAST_RTX)) {
+			s->flags |= SLOT_FAST_RTX;
+			conn->stats.retransmissions++;
+			tx_slot(conn, s, now);
 		}
 	}
 }
@@ -685,7 +705,7 @@ static int rx_sync(struct cattp_conn *conn, const struct ota_cattp_pdu *pdu, int
 	process_ack(conn, pdu->ack, now);
 	conn->peer_window = clamp_window(pdu->window);
 	if (type == OTA_CATTP_PDU_EAK)
-		process_eak(conn, pdu);
+		process_eak(conn, pdu, now);
 	if (syn_rcvd)
 		established(conn, now);
 	if (pdu->data_len || type == OTA_CATTP_PDU_NUL)

@@ -977,12 +977,17 @@ static void test_eak(void)
 	/* the client's data starts at iss + 1 = 0x7FF1: lose the second PDU of the SDU */
 	g_net->drop_seq_to_server = 0x7FF2;
 	CU_ASSERT_EQUAL(cattp_conn_send(c->conn, buf, sizeof(buf), g_net->now), 0);
-	run_until(NULL, 100);
+	run_until(NULL, 15);
 	/* 6 PDUs sent, 5 arrived: 1 in order, 4 held out of order and EAK-ed */
 	CU_ASSERT_EQUAL(g_net->srv_rx_sdus, 0);
-	CU_ASSERT_EQUAL(cattp_conn_unacked_bytes(c->conn), 182);	/* only the lost one still unacknowledged */
-	run_until(NULL, 1000);
+	CU_ASSERT_EQUAL(cattp_conn_stats(sc)->tx_pdus, 1 + 5);	/* SYN-ACK, then one ACK/EAK per data PDU received */
+	CU_ASSERT_EQUAL(cattp_conn_stats(c->conn)->retransmissions, 0);
+	/* the EAKs reach the client: it drops the 4 EAK-ed PDUs and retransmits the lost one at once */
+	run_until(NULL, 100);
 	CU_ASSERT_EQUAL(cattp_conn_stats(c->conn)->retransmissions, 1);
+	CU_ASSERT_EQUAL(g_net->srv_rx_sdus, 1);
+	run_until(NULL, 1000);
+	CU_ASSERT_EQUAL(cattp_conn_stats(c->conn)->retransmissions, 1);	/* the timer never fired */
 	CU_ASSERT_EQUAL(g_net->srv_rx_sdus, 1);
 	CU_ASSERT_EQUAL(g_net->srv_rx_len, sizeof(buf));
 	if (g_net->srv_rx_len == sizeof(buf))
