@@ -906,22 +906,31 @@ out:
 
 /* ------------------------------------------------------------------------------------------ inventory */
 
+/* Every change of an ICCID's state is appended to the audit trail in the same statement (so both or neither
+ * happen); the actor is the program, as it named its connection. */
+static const char *audit_actor(const struct db *db)
+{
+	return db->application_name ? db->application_name : "sgp02-smdp";
+}
+
 int smdp_inventory_reserve(struct db *db, const char *mno_id, const char *profile_type, const char *eid,
 			   char iccid[21])
 {
 	/* SKIP LOCKED: a row another transaction is taking is passed over instead of waited for, so that
 	 * concurrent downloads each get a different ICCID without serialising on one row */
 	static const char *sql =
-		"UPDATE inventory SET state = 'reserved', eid = $3, updated_at = now() WHERE iccid = ("
+		"WITH u AS (UPDATE inventory SET state = 'reserved', eid = $3, updated_at = now() WHERE iccid = ("
 		" SELECT iccid FROM inventory WHERE mno_id = $1 AND profile_type = $2 AND state = 'available'"
-		" ORDER BY iccid LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'available' RETURNING iccid";
-	const char *params[3] = { mno_id, profile_type, eid };
+		" ORDER BY iccid LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'available' RETURNING iccid, eid)"
+		" INSERT INTO audit (eid, iccid, actor, action, detail)"
+		" SELECT eid, iccid, $4, 'inventory', 'available -> reserved' FROM u RETURNING iccid";
+	const char *params[4] = { mno_id, profile_type, eid, audit_actor(db) };
 	PGresult *res;
 	int rc;
 
 	if (!db || !mno_id || !profile_type || !eid_ok(eid))
 		return -EINVAL;
-	rc = db_exec_params(db, sql, 3, params, NULL, NULL, &res);
+	rc = db_exec_params(db, sql, 4, params, NULL, NULL, &res);
 	if (rc < 0)
 		return rc;
 	if (rc == 0) {
@@ -1007,15 +1016,17 @@ static int why_not_updated(struct db *db, const char *iccid)
 int smdp_inventory_reserve_iccid(struct db *db, const char *mno_id, const char *iccid, const char *eid)
 {
 	static const char *sql =
-		"UPDATE inventory SET state = 'reserved', eid = $2, updated_at = now()"
-		" WHERE iccid = $1 AND state = 'available' AND ($3::text IS NULL OR mno_id = $3)";
-	const char *params[3] = { iccid, eid, mno_id };
+		"WITH u AS (UPDATE inventory SET state = 'reserved', eid = $2, updated_at = now()"
+		" WHERE iccid = $1 AND state = 'available' AND ($3::text IS NULL OR mno_id = $3) RETURNING iccid, eid)"
+		" INSERT INTO audit (eid, iccid, actor, action, detail)"
+		" SELECT eid, iccid, $4, 'inventory', 'available -> reserved' FROM u";
+	const char *params[4] = { iccid, eid, mno_id, audit_actor(db) };
 	struct smdp_profile_info pi;
 	int rc;
 
 	if (!db || !iccid || !eid_ok(eid))
 		return -EINVAL;
-	rc = db_exec_params(db, sql, 3, params, NULL, NULL, NULL);
+	rc = db_exec_params(db, sql, 4, params, NULL, NULL, NULL);
 	if (rc < 0)
 		return rc;
 	if (rc == 0) {
@@ -1046,11 +1057,15 @@ static bool transition_ok(enum smdp_inv_state from, enum smdp_inv_state to)
 
 int smdp_inventory_set_state(struct db *db, const char *iccid, enum smdp_inv_state from, enum smdp_inv_state to)
 {
+	/* the audit row keeps the EID the ICCID had, also when leaving for available clears it */
 	static const char *sql =
-		"UPDATE inventory SET state = $3, updated_at = now(),"
-		" eid = CASE WHEN $3 = 'available' THEN NULL ELSE eid END"
-		" WHERE iccid = $1 AND state = $2";
-	const char *params[3];
+		"WITH o AS (SELECT iccid, eid FROM inventory WHERE iccid = $1 AND state = $2 FOR UPDATE),"
+		" u AS (UPDATE inventory i SET state = $3, updated_at = now(),"
+		" eid = CASE WHEN $3 = 'available' THEN NULL ELSE i.eid END"
+		" FROM o WHERE i.iccid = o.iccid AND i.state = $2 RETURNING o.iccid, o.eid)"
+		" INSERT INTO audit (eid, iccid, actor, action, detail)"
+		" SELECT eid, iccid, $4, 'inventory', $2 || ' -> ' || $3 FROM u";
+	const char *params[4];
 	int rc;
 
 	if (!db || !iccid || (unsigned int)from >= _SMDP_INV_NUM || (unsigned int)to >= _SMDP_INV_NUM ||
@@ -1059,7 +1074,8 @@ int smdp_inventory_set_state(struct db *db, const char *iccid, enum smdp_inv_sta
 	params[0] = iccid;
 	params[1] = state_names[from];
 	params[2] = state_names[to];
-	rc = db_exec_params(db, sql, 3, params, NULL, NULL, NULL);
+	params[3] = audit_actor(db);
+	rc = db_exec_params(db, sql, 4, params, NULL, NULL, NULL);
 	if (rc < 0)
 		return rc;
 	if (rc == 0)

@@ -518,6 +518,10 @@ static void test_inventory_states(void)
 	CU_ASSERT_EQUAL(smdp_inventory_reserve(db, MNO, "ts48", EID1, iccid), 0);
 	CU_ASSERT_EQUAL(smdp_inventory_reserve(db, MNO, "ts48", EID1, iccid), -ENOSPC);
 	CU_ASSERT_EQUAL(smdp_inventory_reserve(db, MNO, "other", EID1, iccid), -ENOSPC);
+	/* every change is in the audit trail, with the EID it concerned */
+	CU_ASSERT_EQUAL(count_sql(db, "SELECT count(*) FROM audit WHERE action = 'inventory'"), 10);
+	CU_ASSERT_EQUAL(count_sql(db, "SELECT count(*) FROM audit WHERE action = 'inventory' AND"
+				  " detail = 'released -> available' AND eid = '" EID1 "'"), 1);
 	drop_schema();
 }
 
