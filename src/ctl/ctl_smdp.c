@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <talloc.h>
@@ -81,11 +82,15 @@ static void smdp_usage(FILE *f)
 static int slurp(void *ctx, const char *path, size_t max, uint8_t **out, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
+	struct stat st;
 	uint8_t *buf;
 	size_t n;
 
 	if (!f)
 		return -errno;
+	/* a regular file is read in a buffer of its size; anything else (a pipe) may take up to max */
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size < max)
+		max = (size_t)st.st_size;
 	buf = talloc_size(ctx, max + 1);
 	if (!buf) {
 		fclose(f);
