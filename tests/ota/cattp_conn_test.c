@@ -1033,6 +1033,76 @@ static void test_sdu_overflow(void)
 	free_net();
 }
 
+/* Abort whose RST is lost: the peer's next PDU gets the RST again from CLOSE_WAIT, with the same reason. */
+static void test_abort_rst_repeated(void)
+{
+	struct client *c;
+	struct cattp_conn *sc;
+	const uint8_t sdu[] = "are you there?";
+
+	net_init(20, 4, NULL);
+	c = add_client("good", NULL);
+	CU_ASSERT_TRUE_FATAL(run_until(cli0_established, 1000));
+	run_until(NULL, 100);
+	sc = srv_conn(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	g_net->blackhole = true;
+	CU_ASSERT_EQUAL(cattp_conn_abort(c->conn, OTA_CATTP_RST_TEMP_UNABLE, g_net->now), 0);
+	CU_ASSERT_TRUE(c->closed);
+	CU_ASSERT_EQUAL(c->cause, CATTP_CONN_C_LOCAL_ABORT);
+	CU_ASSERT_EQUAL(cattp_conn_abort(c->conn, OTA_CATTP_RST_TEMP_UNABLE, g_net->now), -ENOTCONN);
+	CU_ASSERT_EQUAL(cattp_conn_state(c->conn), CATTP_CONN_ST_CLOSE_WAIT);
+	g_net->blackhole = false;
+	CU_ASSERT_EQUAL(cattp_conn_send(sc, sdu, sizeof(sdu), g_net->now), 0);
+	run_until(NULL, 100);
+	CU_ASSERT_EQUAL(g_net->srv_closed, 1);
+	CU_ASSERT_EQUAL(g_net->srv_cause, CATTP_CONN_C_PEER_RST);
+	CU_ASSERT_EQUAL(g_net->srv_reason, OTA_CATTP_RST_TEMP_UNABLE);
+	CU_ASSERT_EQUAL(cattp_conn_stats(c->conn)->rst_tx[OTA_CATTP_RST_TEMP_UNABLE], 2);
+	CU_ASSERT_EQUAL(c->rx_len, 0);
+	CU_ASSERT_EQUAL(cattp_server_num_conns(g_net->srv), 0);
+	run_until(NULL, 5000);
+	CU_ASSERT_EQUAL(cattp_conn_state(c->conn), CATTP_CONN_ST_CLOSED);
+	free_net();
+}
+
+/* A device restarts and opens again from the same address with a new SYN: the old connection is reset and the
+ * new one works. */
+static void test_peer_restart(void)
+{
+	struct client *c;
+	struct cattp_conn_params p;
+	const uint8_t sdu[] = "after reboot";
+
+	net_init(21, 4, NULL);
+	c = add_client("good", NULL);
+	CU_ASSERT_TRUE_FATAL(run_until(cli0_established, 1000));
+	run_until(NULL, 100);
+	CU_ASSERT_EQUAL(g_net->srv_established, 1);
+
+	/* the same client slot (same peer key and port) with a fresh connection and another iss */
+	TALLOC_FREE(c->conn);
+	memset(c, 0, sizeof(*c));
+	test_params(&p);
+	p.local_port = CLI_PORT;
+	p.remote_port = SRV_PORT;
+	p.iss = 0x1234;
+	c->conn = cattp_conn_alloc(g_net, &p, &cli_ops, c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c->conn);
+	CU_ASSERT_EQUAL(cattp_conn_connect(c->conn, (const uint8_t *)"good", 4, g_net->now), 0);
+	CU_ASSERT_TRUE(run_until(cli0_established, 5000));
+	run_until(NULL, 100);
+	CU_ASSERT_EQUAL(g_net->srv_closed, 1);
+	CU_ASSERT_EQUAL(g_net->srv_cause, CATTP_CONN_C_PROTOCOL);
+	CU_ASSERT_EQUAL(g_net->srv_established, 2);
+	CU_ASSERT_EQUAL(cattp_server_num_conns(g_net->srv), 1);
+	g_net->echo = true;
+	CU_ASSERT_EQUAL(cattp_conn_send(c->conn, sdu, sizeof(sdu), g_net->now), 0);
+	run_until(NULL, 500);
+	CU_ASSERT_EQUAL(c->rx_len, sizeof(sdu));
+	free_net();
+}
+
 static const struct test_case conn_cases[] = {
 	TEST_CASE(test_open_transfer_close),
 	TEST_CASE(test_close_waits_for_data),
@@ -1051,6 +1121,8 @@ static const struct test_case conn_cases[] = {
 	TEST_CASE(test_sdu_limit),
 	TEST_CASE(test_eak),
 	TEST_CASE(test_sdu_overflow),
+	TEST_CASE(test_abort_rst_repeated),
+	TEST_CASE(test_peer_restart),
 	TEST_END
 };
 
