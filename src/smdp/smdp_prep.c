@@ -156,6 +156,18 @@ static bool eid_ok(const char *eid)
 
 /* ------------------------------------------------------------------------------------------ templates */
 
+/* Length of the first occurrence of field (with key_ref, unless any_ref). \returns length or -ENOENT */
+static int field_len(const uint8_t *pkg, size_t len, enum gp_saip_field field, bool any_ref, unsigned int key_ref)
+{
+	struct gp_saip_item it;
+	unsigned int n;
+
+	for (n = 0; gp_saip_find(pkg, len, field, n, &it) == 0; n++)
+		if (any_ref || it.key_ref == key_ref)
+			return (int)it.len;
+	return -ENOENT;
+}
+
 /* true if the package holds at least one occurrence of field (with key_ref, unless any_ref) */
 static bool has_field(const uint8_t *pkg, size_t len, enum gp_saip_field field, bool any_ref, unsigned int key_ref)
 {
@@ -794,6 +806,17 @@ int smdp_batch_import(struct db *db, const struct smdp_kek *kek, const char *mno
 		{ SMDP_S_PUK2, GP_SAIP_F_PUK, KEYREF_PIN2 },
 		{ SMDP_S_ADM1, GP_SAIP_F_PIN, KEYREF_ADM1 },
 	};
+	static const struct {
+		enum smdp_secret s;
+		enum gp_saip_field field;
+		unsigned int key_ref;	/* for SD keys: the key identifier; the KVN is the template's */
+	} sized[] = {
+		{ SMDP_S_KI, GP_SAIP_F_KI, 0 },
+		{ SMDP_S_OPC, GP_SAIP_F_OPC, 0 },
+		{ SMDP_S_KIC, GP_SAIP_F_SD_KEY, KID_KIC },
+		{ SMDP_S_KID, GP_SAIP_F_SD_KEY, KID_KID },
+		{ SMDP_S_KIK, GP_SAIP_F_SD_KEY, KID_KIK },
+	};
 	void *tmp;
 	uint8_t *tpl;
 	size_t tpl_len;
@@ -829,6 +852,28 @@ int smdp_batch_import(struct db *db, const struct smdp_kek *kek, const char *mno
 				seterr(err, err_size, "line %u: %s %s", batch->rows[i].line, smdp_secret_name(k),
 				       has_ota ? "is required: the template has OTA keys" :
 				       "given but the template has no OTA key set");
+				rc = -EINVAL;
+				goto out;
+			}
+		}
+	}
+	/* a key of another length than the template's would not fit its algorithm (MILENAGE vs TUAK, the key
+	 * type of an OTA key): refuse it now rather than produce profiles that cannot authenticate */
+	for (k = 0; k < ARRAY_SIZE(sized); k++) {
+		unsigned int ref = sized[k].key_ref;
+		int want;
+
+		if (sized[k].field == GP_SAIP_F_SD_KEY) {
+			if (!has_ota)
+				continue;
+			ref |= (unsigned int)smdp_ota_kvn(tpl, tpl_len) << 8;
+		}
+		want = field_len(tpl, tpl_len, sized[k].field, sized[k].field != GP_SAIP_F_SD_KEY, ref);
+		for (i = 0; want > 0 && i < batch->n; i++) {
+			if (batch->rows[i].secret_len[sized[k].s] != want) {
+				seterr(err, err_size, "line %u: %s is %u bytes, the template's is %d",
+				       batch->rows[i].line, smdp_secret_name(sized[k].s),
+				       batch->rows[i].secret_len[sized[k].s], want);
 				rc = -EINVAL;
 				goto out;
 			}

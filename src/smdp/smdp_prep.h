@@ -139,7 +139,9 @@ int smdp_template_get(void *ctx, struct db *db, const char *mno_id, const char *
 int smdp_batch_parse(void *ctx, const char *text, size_t len, struct smdp_batch **out, char *err, size_t err_size);
 
 /*! Import a parsed batch for (mno_id, profile_type), whose template must exist: one inventory row (available)
- *  and one profile_data row (secrets sealed under kek) per ICCID, all in one transaction.
+ *  and one profile_data row (secrets sealed under kek) per ICCID, all in one transaction. Checked against the
+ *  template first: Ki, OPc and OTA keys must have the template's lengths; OTA keys must be given exactly when the
+ *  template has an OTA key set; PIN2/PUK2/ADM1 only where the template has them.
  *  \param source file name recorded with the batch (may be NULL) \param[out] batch_id may be NULL
  *  \returns 0; -ENOENT (no template), -EEXIST (an ICCID already known: message names the line), -EINVAL,
  *  database -errno. Nothing is imported unless 0 is returned. */

@@ -443,6 +443,15 @@ static void test_batch_import(void)
 			       "000102030405060708090A0B0C0D0E0F");
 	CU_ASSERT(import_batch_text(db, kek, "ts48", text, err, sizeof(err)) == -EINVAL);
 	CU_ASSERT(strstr(err, "line 2: kic is required") != NULL);
+	/* a 32-byte Ki where the template's algorithm takes 16 */
+	text = make_batch(g_test_ctx, 300, 3);
+	l = strrchr(text, '\n');
+	*l = '\0';
+	l = strrchr(text, '\n') + 1;
+	l = strchr(strchr(l, ',') + 1, ',') + 1;
+	text = talloc_asprintf(g_test_ctx, "%.*s000102030405060708090A0B0C0D0E0F%s\n", (int)(l - text), text, l);
+	CU_ASSERT(import_batch_text(db, kek, "ts48", text, err, sizeof(err)) == -EINVAL);
+	CU_ASSERT(strstr(err, "line 5: ki is 32 bytes, the template's is 16") != NULL);
 	/* an ICCID already in the inventory (found by the database, mid-transaction): nothing of it stays */
 	text = make_batch(g_test_ctx, 150, 100);	/* 150..249, none known */
 	text = talloc_asprintf_append(text, "%s", batch_line(g_test_ctx, 42));
