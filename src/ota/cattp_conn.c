@@ -51,6 +51,10 @@ struct cattp_conn {
 	void *priv;
 	struct cattp_srv_entry *entry;	/* set when owned by a cattp_server */
 
+	/* both rings have ring_mask + 1 slots: the window rounded up to a power of two, so that the index stays
+	 * continuous across the 16-bit sequence number wrap */
+	uint8_t ring_mask;
+
 	enum cattp_conn_state state;
 	bool closing;			/* orderly close requested */
 	bool in_rx;			/* inside cattp_conn_rx(): no flush from cattp_conn_send() */
@@ -61,7 +65,7 @@ struct cattp_conn {
 	uint16_t snd_nxt, snd_una;
 	uint16_t snd_max_pdu, snd_max_sdu;	/* negotiated: what we may send */
 	uint8_t peer_window;
-	struct cattp_slot *tx[RING];		/* in flight, indexed by seq % RING (NULL: acked or EAK-ed) */
+	struct cattp_slot **tx;			/* in flight, indexed by seq & ring_mask (NULL: acked or EAK-ed) */
 	struct llist_head sendq;
 	size_t sendq_bytes;			/* queued, not yet in PDUs */
 	size_t inflight_bytes;			/* in PDUs, not yet acknowledged */
@@ -69,7 +73,7 @@ struct cattp_conn {
 	/* receive side */
 	uint16_t rcv_irs, rcv_cur;
 	uint16_t rcv_max_pdu, rcv_max_sdu;	/* negotiated: what we accept */
-	struct cattp_slot *ooo[RING];		/* out of order, indexed by seq % RING */
+	struct cattp_slot **ooo;		/* out of order, indexed by seq & ring_mask */
 	uint8_t *reasm;
 	size_t reasm_len, reasm_cap;
 	bool ack_pending;
@@ -143,6 +147,7 @@ struct cattp_conn *cattp_conn_alloc(void *ctx, const struct cattp_conn_params *p
 				    const struct cattp_conn_ops *ops, void *priv)
 {
 	struct cattp_conn *conn;
+	unsigned int ring;
 
 	if (!params || !ops || !ops->send)
 		return NULL;
@@ -153,6 +158,15 @@ struct cattp_conn *cattp_conn_alloc(void *ctx, const struct cattp_conn_params *p
 		talloc_free(conn);
 		return NULL;
 	}
+	for (ring = 1; ring < conn->p.window; ring <<= 1)
+		;
+	conn->ring_mask = ring - 1;
+	conn->tx = talloc_zero_array(conn, struct cattp_slot *, 2 * ring);
+	if (!conn->tx) {
+		talloc_free(conn);
+		return NULL;
+	}
+	conn->ooo = conn->tx + ring;
 	conn->ops = *ops;
 	conn->priv = priv;
 	conn->state = CATTP_CONN_ST_LISTEN;
@@ -248,7 +262,7 @@ static void tx_ack(struct cattp_conn *conn, uint64_t now)
 
 	for (i = 2; i <= conn->p.window; i++) {
 		uint16_t seq = conn->rcv_cur + i;
-		struct cattp_slot *s = conn->ooo[seq % RING];
+		struct cattp_slot *s = conn->ooo[seq & conn->ring_mask];
 
 		if (s && s->seq == seq)
 			eak[n++] = seq;
@@ -288,7 +302,7 @@ static int tx_new(struct cattp_conn *conn, uint8_t flags, const uint8_t *data, u
 	s->len = len;
 	if (len)
 		memcpy(s->data, data, len);
-	conn->tx[s->seq % RING] = s;
+	conn->tx[s->seq & conn->ring_mask] = s;
 	conn->inflight_bytes += len;
 	tx_slot(conn, s, now);
 	arm_rtx(conn, now);
@@ -303,7 +317,8 @@ static void flush(struct cattp_conn *conn, uint64_t now)
 	if (conn->state != CATTP_CONN_ST_OPEN)
 		return;
 	max_data = conn->snd_max_pdu - OTA_CATTP_HDR_LEN;
-	while (!llist_empty(&conn->sendq) && inflight(conn) < conn->peer_window) {
+	/* the peer's window, and never more than our ring holds */
+	while (!llist_empty(&conn->sendq) && inflight(conn) < conn->peer_window && inflight(conn) <= conn->ring_mask) {
 		struct cattp_sdu *sdu = llist_first_entry(&conn->sendq, struct cattp_sdu, list);
 		size_t left = sdu->len - sdu->off;
 		uint16_t chunk = left > max_data ? max_data : left;
@@ -333,7 +348,7 @@ static void free_buffers(struct cattp_conn *conn)
 	struct cattp_sdu *sdu, *tmp;
 	unsigned int i;
 
-	for (i = 0; i < RING; i++) {
+	for (i = 0; conn->tx && i <= conn->ring_mask; i++) {
 		TALLOC_FREE(conn->tx[i]);
 		TALLOC_FREE(conn->ooo[i]);
 	}
@@ -495,11 +510,11 @@ static void process_ack(struct cattp_conn *conn, uint16_t ack, uint64_t now)
 	if (sdiff(ack, conn->snd_una) < 0)
 		return;		/* nothing new */
 	for (seq = conn->snd_una; sdiff(seq, ack) <= 0; seq++) {
-		struct cattp_slot *s = conn->tx[seq % RING];
+		struct cattp_slot *s = conn->tx[seq & conn->ring_mask];
 
 		if (s && s->seq == seq) {
 			conn->inflight_bytes -= s->len;
-			TALLOC_FREE(conn->tx[seq % RING]);
+			TALLOC_FREE(conn->tx[seq & conn->ring_mask]);
 		}
 	}
 	conn->snd_una = ack + 1;
@@ -527,16 +542,16 @@ static void process_eak(struct cattp_conn *conn, const struct ota_cattp_pdu *pdu
 		if (!any || sdiff(seq, high) > 0)
 			high = seq;
 		any = true;
-		s = conn->tx[seq % RING];
+		s = conn->tx[seq & conn->ring_mask];
 		if (s && s->seq == seq) {
 			conn->inflight_bytes -= s->len;
-			TALLOC_FREE(conn->tx[seq % RING]);
+			TALLOC_FREE(conn->tx[seq & conn->ring_mask]);
 		}
 	}
 	if (!any)
 		return;
 	for (seq = conn->snd_una; sdiff(seq, high) < 0; seq++) {
-		struct cattp_slot *s = conn->tx[seq % RING];
+		struct cattp_slot *s = conn->tx[seq & conn->ring_mask];
 
 		if (s && s->seq == seq && !(s->flags & SLOT_FAST_RTX)) {
 			s->flags |= SLOT_FAST_RTX;
@@ -614,13 +629,13 @@ static int rx_seq(struct cattp_conn *conn, const struct ota_cattp_pdu *pdu, uint
 		return -EPROTO;
 	}
 	if (d > 1) {
-		s = conn->ooo[pdu->seq % RING];
+		s = conn->ooo[pdu->seq & conn->ring_mask];
 		if (s && s->seq == pdu->seq) {
 			conn->stats.duplicates++;
 			conn->ack_pending = true;
 			return -EPROTO;
 		}
-		TALLOC_FREE(conn->ooo[pdu->seq % RING]);
+		TALLOC_FREE(conn->ooo[pdu->seq & conn->ring_mask]);
 		s = talloc_size(conn, sizeof(*s) + pdu->data_len);
 		if (!s)
 			return -ENOMEM;
@@ -630,7 +645,7 @@ static int rx_seq(struct cattp_conn *conn, const struct ota_cattp_pdu *pdu, uint
 		s->len = pdu->data_len;
 		if (pdu->data_len)
 			memcpy(s->data, pdu->data, pdu->data_len);
-		conn->ooo[pdu->seq % RING] = s;
+		conn->ooo[pdu->seq & conn->ring_mask] = s;
 		conn->ack_pending = true;	/* EAK */
 		return 0;
 	}
@@ -641,10 +656,10 @@ static int rx_seq(struct cattp_conn *conn, const struct ota_cattp_pdu *pdu, uint
 		uint16_t next = conn->rcv_cur + 1;
 		bool ok;
 
-		s = conn->ooo[next % RING];
+		s = conn->ooo[next & conn->ring_mask];
 		if (!s || s->seq != next)
 			break;
-		conn->ooo[next % RING] = NULL;
+		conn->ooo[next & conn->ring_mask] = NULL;
 		ok = consume(conn, s->seq, s->flags, s->data, s->len, now);
 		talloc_free(s);
 		if (!ok)
@@ -899,7 +914,7 @@ static void rtx_expired(struct cattp_conn *conn, uint64_t now)
 		return;
 	}
 	for (seq = conn->snd_una; seq != conn->snd_nxt; seq++) {
-		struct cattp_slot *s = conn->tx[seq % RING];
+		struct cattp_slot *s = conn->tx[seq & conn->ring_mask];
 
 		if (s && s->seq == seq) {
 			conn->stats.retransmissions++;

@@ -1103,6 +1103,54 @@ static void test_peer_restart(void)
 	free_net();
 }
 
+/* Window sizes at both ends of the range (1: stop-and-wait; 32: the maximum), with loss, across the sequence
+ * number wrap: 16 KiB each way. */
+static bool windows_done(void)
+{
+	struct cattp_conn *sc = srv_conn(0);
+
+	return g_net->srv_rx_len == 16384 && g_net->cli[0].rx_len == 16384 && sc &&
+	       !cattp_conn_unacked_bytes(sc) && !cattp_conn_unacked_bytes(g_net->cli[0].conn);
+}
+
+static void test_windows(void)
+{
+	struct cattp_conn_params sp, cp;
+	struct client *c;
+	struct cattp_conn *sc;
+	uint8_t *data;
+	unsigned int i;
+
+	test_params(&sp);
+	sp.local_port = SRV_PORT;
+	sp.window = 32;
+	test_params(&cp);
+	cp.window = 1;
+	net_init(22, 4, &sp);
+	g_net->loss_pct = 10;
+	c = add_client("good", &cp);
+	CU_ASSERT_TRUE_FATAL(run_until(cli0_established, 60000));
+	run_until(NULL, 100);
+	sc = srv_conn(0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sc);
+	data = talloc_size(g_net, 16384);
+	for (i = 0; i < 16384; i++)
+		data[i] = i * 13;
+	for (i = 0; i < 16384; i += 1024) {
+		CU_ASSERT_EQUAL(cattp_conn_send(c->conn, data + i, 1024, g_net->now), 0);
+		CU_ASSERT_EQUAL(cattp_conn_send(sc, data + i, 1024, g_net->now), 0);
+	}
+	CU_ASSERT_TRUE(run_until(windows_done, 3600 * 1000));
+	if (g_net->srv_rx_len == 16384)
+		CU_ASSERT_EQUAL(memcmp(g_net->srv_rx, data, 16384), 0);
+	if (c->rx_len == 16384)
+		CU_ASSERT_EQUAL(memcmp(c->rx, data, 16384), 0);
+	/* the server respects the client's window of 1: nothing ever lands beyond it */
+	CU_ASSERT_EQUAL(cattp_conn_stats(c->conn)->out_of_window, 0);
+	CU_ASSERT(cattp_conn_stats(sc)->retransmissions > 0);
+	free_net();
+}
+
 static const struct test_case conn_cases[] = {
 	TEST_CASE(test_open_transfer_close),
 	TEST_CASE(test_close_waits_for_data),
@@ -1123,6 +1171,7 @@ static const struct test_case conn_cases[] = {
 	TEST_CASE(test_sdu_overflow),
 	TEST_CASE(test_abort_rst_repeated),
 	TEST_CASE(test_peer_restart),
+	TEST_CASE(test_windows),
 	TEST_END
 };
 

@@ -23,8 +23,8 @@
  *
  * SDUs larger than one PDU are segmented: SEG is set on every PDU of the SDU except the last (TS 102 127 §5.2).
  *
- * Memory per connection: the struct (896 bytes on x86-64, mostly two rings of CATTP_CONN_MAX_WINDOW pointers),
- * at most one PDU payload per window slot on each side,
+ * Memory per connection: the struct (408 bytes on x86-64), two rings of pointers (the window rounded up to a power
+ * of two: 2 × 16 × 8 bytes for the default window 10), at most one PDU payload per ring slot on each side,
  * one reassembly buffer that grows up to the negotiated max SDU size, and the SDUs the owner queued (bounded by
  * params.max_send_queue bytes).
  *
