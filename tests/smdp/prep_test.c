@@ -740,6 +740,11 @@ static void test_personalise_all_templates(void)
 
 static int suite_init(void)
 {
+	if (!getenv("PGHOST") && !getenv("PGDATABASE")) {
+		fprintf(stderr, "prep_test needs a PostgreSQL server: run it through scripts/check "
+			"(or export PGHOST, PGPORT, PGUSER, PGDATABASE)\n");
+		return 1;
+	}
 	g_log_ctx = talloc_named_const(NULL, 0, "prep_test log");
 	osmo_init_logging2(g_log_ctx, &sgp02_log_info);
 	log_set_print_filename2(osmo_stderr_target, LOG_FILENAME_NONE);
