@@ -832,9 +832,9 @@ int cattp_conn_send(struct cattp_conn *conn, const uint8_t *sdu, size_t len, uin
 	if (conn->closing || (conn->state != CATTP_CONN_ST_SYN_SENT && conn->state != CATTP_CONN_ST_SYN_RCVD &&
 			      conn->state != CATTP_CONN_ST_OPEN))
 		return -ENOTCONN;
-	/* before OPEN the negotiated size is unknown: our own limit applies, re-checked by nobody (the peer
-	 * may have asked for less; then the SDU is still segmented correctly but the peer may refuse it) */
-	limit = conn->state == CATTP_CONN_ST_OPEN ? conn->snd_max_sdu : conn->p.max_sdu_size;
+	/* in SYN_SENT the negotiated size is not known yet: our own limit applies (if the server asks for less, the
+	 * SDU is still segmented correctly but the peer may reset the connection) */
+	limit = conn->state == CATTP_CONN_ST_SYN_SENT ? conn->p.max_sdu_size : conn->snd_max_sdu;
 	if (!len || len > limit)
 		return -EMSGSIZE;
 	if (conn->sendq_bytes + len > conn->p.max_send_queue)
