@@ -30,7 +30,7 @@
 #include <sgp02/common/db_schema.h>
 #include <sgp02/common/logging.h>
 
-#include "../smdp/smdp_kek.h"
+#include <sgp02/common/kek.h>
 #include "../smdp/smdp_prep.h"
 #include "ctl.h"
 
@@ -163,7 +163,7 @@ static int cmd_import_template(void *ctx, const struct smdp_opts *o, const char 
 
 static int cmd_import_batch(void *ctx, const struct smdp_opts *o, const char *file)
 {
-	struct smdp_kek *kek;
+	struct kek *kek;
 	struct smdp_batch *b;
 	char err[256] = "";
 	uint8_t *text;
@@ -176,7 +176,7 @@ static int cmd_import_batch(void *ctx, const struct smdp_opts *o, const char *fi
 		fprintf(stderr, "smdp: import-batch needs --kek FILE\n");
 		return 2;
 	}
-	rc = smdp_kek_load(ctx, o->kek, &kek);
+	rc = kek_load(ctx, o->kek, &kek);
 	if (rc < 0) {
 		fprintf(stderr, "smdp: key-encryption key %s: %s\n", o->kek,
 			rc == -EINVAL ? "not 32 bytes raw nor 64 hex digits" : strerror(-rc));
@@ -251,13 +251,13 @@ static int cmd_release(void *ctx, const struct smdp_opts *o)
 
 static int cmd_personalise(void *ctx, const struct smdp_opts *o)
 {
-	struct smdp_kek *kek;
+	struct kek *kek;
 	uint8_t *pkg;
 	size_t len, done = 0;
 	struct db *db;
 	int rc, fd;
 
-	rc = smdp_kek_load(ctx, o->kek, &kek);
+	rc = kek_load(ctx, o->kek, &kek);
 	if (rc < 0) {
 		fprintf(stderr, "smdp: key-encryption key %s: %s\n", o->kek,
 			rc == -EINVAL ? "not 32 bytes raw nor 64 hex digits" : strerror(-rc));

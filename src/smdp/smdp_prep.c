@@ -19,7 +19,7 @@
 #include <sgp02/common/logging.h>
 #include <sgp02/gp/saip.h>
 
-#include "smdp_kek.h"
+#include <sgp02/common/kek.h>
 #include "smdp_prep.h"
 
 static const char *const secret_names[_SMDP_S_NUM] = {
@@ -327,7 +327,7 @@ static int get_bytea(void *ctx, PGresult *res, int row, int col, bool secret, ui
 	raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
 	if (!raw)
 		return -ENOMEM;
-	*out = secret ? smdp_secret_alloc(ctx, n) : talloc_size(ctx, n ? n : 1);
+	*out = secret ? kek_secret_alloc(ctx, n) : talloc_size(ctx, n ? n : 1);
 	if (*out) {
 		memcpy(*out, raw, n);
 		*out_len = n;
@@ -736,13 +736,13 @@ int smdp_batch_parse(void *ctx, const char *text, size_t len, struct smdp_batch 
 	return 0;
 }
 
-/* Associated data of a sealed value: names the table, the row and the column (smdp_kek.h). */
+/* Associated data of a sealed value: names the table, the row and the column (include/sgp02/common/kek.h). */
 static void secret_ad(char *ad, size_t ad_size, const char *iccid, enum smdp_secret s)
 {
 	snprintf(ad, ad_size, "sgp02-smdp/profile_data/%s/%s", iccid, smdp_secret_name(s));
 }
 
-static int import_row(struct db *db, const struct smdp_kek *kek, const char *mno_id, const char *profile_type,
+static int import_row(struct db *db, const struct kek *kek, const char *mno_id, const char *profile_type,
 		      const char *batch_id, const struct smdp_prep_row *r)
 {
 	static const char *sql_inv =
@@ -777,7 +777,7 @@ static int import_row(struct db *db, const struct smdp_kek *kek, const char *mno
 		if (!r->secret_len[s])
 			continue;
 		secret_ad(ad, sizeof(ad), r->iccid, s);
-		rc = smdp_kek_seal(tmp, kek, ad, r->secret[s], r->secret_len[s], &sealed, &sealed_len);
+		rc = kek_seal(tmp, kek, ad, r->secret[s], r->secret_len[s], &sealed, &sealed_len);
 		if (rc < 0)
 			goto out;
 		params[4 + s] = (const char *)sealed;
@@ -789,7 +789,7 @@ out:
 	return rc < 0 ? rc : 0;
 }
 
-int smdp_batch_import(struct db *db, const struct smdp_kek *kek, const char *mno_id, const char *profile_type,
+int smdp_batch_import(struct db *db, const struct kek *kek, const char *mno_id, const char *profile_type,
 		      const struct smdp_batch *batch, const char *source, const char *actor, long *batch_id,
 		      char *err, size_t err_size)
 {
@@ -1260,7 +1260,7 @@ int smdp_personalise_pkg(void *ctx, const uint8_t *tpl, size_t tpl_len, const st
 	rc = gp_saip_validate(cur, len);
 	if (rc < 0)
 		goto out;
-	*out = smdp_secret_alloc(ctx, len);
+	*out = kek_secret_alloc(ctx, len);
 	if (!*out) {
 		rc = -ENOMEM;
 		goto out;
@@ -1275,7 +1275,7 @@ out:
 	return rc;
 }
 
-int smdp_personalise(void *ctx, struct db *db, const struct smdp_kek *kek, const char *iccid, uint8_t **out,
+int smdp_personalise(void *ctx, struct db *db, const struct kek *kek, const char *iccid, uint8_t **out,
 		     size_t *out_len)
 {
 	static const char *sql =
@@ -1307,7 +1307,7 @@ int smdp_personalise(void *ctx, struct db *db, const struct smdp_kek *kek, const
 		return -EBUSY;
 	}
 	tmp = talloc_new(NULL);
-	r = tmp ? (struct smdp_prep_row *)smdp_secret_alloc(tmp, sizeof(*r)) : NULL;
+	r = tmp ? (struct smdp_prep_row *)kek_secret_alloc(tmp, sizeof(*r)) : NULL;
 	if (!r) {
 		rc = -ENOMEM;
 		goto out;
@@ -1329,7 +1329,7 @@ int smdp_personalise(void *ctx, struct db *db, const struct smdp_kek *kek, const
 		if (rc < 0)
 			goto out;
 		secret_ad(ad, sizeof(ad), iccid, s);
-		rc = smdp_kek_open(tmp, kek, ad, sealed, sealed_len, &pt, &pt_len);
+		rc = kek_open(tmp, kek, ad, sealed, sealed_len, &pt, &pt_len);
 		if (rc == 0 && pt_len > sizeof(r->secret[s]))
 			rc = -EBADMSG;
 		if (rc < 0) {

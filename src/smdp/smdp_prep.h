@@ -1,6 +1,6 @@
 /*! \file smdp_prep.h
  * SM-DP profile preparation (SGP.02 §5.2 and §10.1; issue #6): profile templates per operator and profile type,
- * personalisation batches with their secrets sealed at rest (smdp_kek.h), the ICCID inventory, and the
+ * personalisation batches with their secrets sealed at rest (include/sgp02/common/kek.h), the ICCID inventory, and the
  * personalisation of a template for one reserved ICCID. Used by sgp02-smdp, by `sgp02-ctl smdp` and by the tests,
  * so it talks to PostgreSQL through a plain struct db (any schema at the SM-DP version, no prepared statements).
  *
@@ -36,7 +36,7 @@
 #include <sgp02/gp/saip.h>
 
 struct db;
-struct smdp_kek;
+struct kek;
 
 #define SMDP_MNO_ID_MAX		128	/*!< longest Mno-id OID text we accept */
 #define SMDP_PROFILE_TYPE_MAX	100	/*!< SGP.02 ProfileType: String100 */
@@ -145,7 +145,7 @@ int smdp_batch_parse(void *ctx, const char *text, size_t len, struct smdp_batch 
  *  \param source file name recorded with the batch (may be NULL) \param[out] batch_id may be NULL
  *  \returns 0; -ENOENT (no template), -EEXIST (an ICCID already known: message names the line), -EINVAL,
  *  database -errno. Nothing is imported unless 0 is returned. */
-int smdp_batch_import(struct db *db, const struct smdp_kek *kek, const char *mno_id, const char *profile_type,
+int smdp_batch_import(struct db *db, const struct kek *kek, const char *mno_id, const char *profile_type,
 		      const struct smdp_batch *batch, const char *source, const char *actor, long *batch_id,
 		      char *err, size_t err_size);
 
@@ -214,5 +214,5 @@ int smdp_personalise_pkg(void *ctx, const uint8_t *tpl, size_t tpl_len, const st
  *  \param[out] out talloc'd on ctx (wiped when freed)
  *  \returns 0; -ENOENT (unknown ICCID or no data/template); -EBUSY (not reserved); -EBADMSG (a secret does not
  *  open under kek: wrong key or moved value); other negative errno. */
-int smdp_personalise(void *ctx, struct db *db, const struct smdp_kek *kek, const char *iccid, uint8_t **out,
+int smdp_personalise(void *ctx, struct db *db, const struct kek *kek, const char *iccid, uint8_t **out,
 		     size_t *out_len);

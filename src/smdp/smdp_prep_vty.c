@@ -16,17 +16,17 @@
 #include <sgp02/common/logging.h>
 
 #include "smdp.h"
-#include "smdp_kek.h"
+#include <sgp02/common/kek.h>
 #include "smdp_prep.h"
 
 static struct {
 	void *ctx;
 	char *kek_file;
 	enum smdp_fail_policy fail_policy;
-	struct smdp_kek *kek;	/*!< loaded by smdp_prep_start() */
+	struct kek *kek;	/*!< loaded by smdp_prep_start() */
 } g_prep;
 
-const struct smdp_kek *smdp_prep_kek(void)
+const struct kek *smdp_prep_kek(void)
 {
 	return g_prep.kek;
 }
@@ -48,7 +48,7 @@ DEFUN(cfg_smdp, cfg_smdp_cmd, "smdp", "Configure the SM-DP (profile preparation)
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_smdp_kek, cfg_smdp_kek_cmd, "key-encryption-key FILE",
+DEFUN(cfg_smdp_kek, cfg_kek_cmd, "key-encryption-key FILE",
       "Key-encryption key of the personalisation secrets at rest (AES-256-GCM)\n"
       "File with 32 bytes, raw or as 64 hex digits\n")
 {
@@ -125,7 +125,7 @@ void smdp_prep_vty_init(struct sgp02_app *app)
 	g_prep.fail_policy = SMDP_FAIL_RETURN;
 	install_element(CONFIG_NODE, &cfg_smdp_cmd);
 	install_node(&smdp_node, config_write_smdp);
-	install_element(SGP02_SMDP_NODE, &cfg_smdp_kek_cmd);
+	install_element(SGP02_SMDP_NODE, &cfg_kek_cmd);
 	install_element(SGP02_SMDP_NODE, &cfg_smdp_fail_policy_cmd);
 	install_element_ve(&show_smdp_inventory_detail_cmd);
 	install_element_ve(&show_smdp_templates_cmd);
@@ -140,7 +140,7 @@ int smdp_prep_start(struct sgp02_app *app)
 		     " personalised\n");
 		return 0;
 	}
-	rc = smdp_kek_load(app->ctx, g_prep.kek_file, &g_prep.kek);
+	rc = kek_load(app->ctx, g_prep.kek_file, &g_prep.kek);
 	if (rc < 0) {
 		LOGP(DSMDP, LOGL_FATAL, "key-encryption-key %s: %s\n", g_prep.kek_file,
 		     rc == -EINVAL ? "not 32 bytes raw nor 64 hex digits" : strerror(-rc));

@@ -24,7 +24,7 @@
 #include <sgp02/ws/xmldsig.h>
 #include "eis_registry.h"
 #include "smsr.h"
-#include "smsr_kek.h"
+#include <sgp02/common/kek.h>
 
 /* one "eum|operator|smdp OID ..." line */
 struct smsr_entity {
@@ -47,7 +47,7 @@ static struct {
 	char *kek_file;
 	struct llist_head entities;
 	/* loaded by smsr_registry_start() */
-	struct smsr_kek *kek;
+	struct kek *kek;
 	void *run_ctx;			/*!< parent of the trust objects */
 	struct llist_head trusts;
 } g_reg;
@@ -68,7 +68,7 @@ DEFUN(cfg_smsr, cfg_smsr_cmd, "smsr", "Configure the SM-SR (EIS registry, truste
 	return CMD_SUCCESS;
 }
 
-DEFUN(cfg_smsr_kek, cfg_smsr_kek_cmd, "key-encryption-key FILE",
+DEFUN(cfg_smsr_kek, cfg_kek_cmd, "key-encryption-key FILE",
       "Key-encryption key of the EIS key components at rest (AES-256-GCM)\n"
       "File with 32 bytes, raw or as 64 hex digits\n")
 {
@@ -192,7 +192,7 @@ void smsr_registry_vty_init(struct sgp02_app *app)
 	INIT_LLIST_HEAD(&g_reg.trusts);
 	install_element(CONFIG_NODE, &cfg_smsr_cmd);
 	install_node(&smsr_node, config_write_smsr);
-	install_element(SGP02_SMSR_NODE, &cfg_smsr_kek_cmd);
+	install_element(SGP02_SMSR_NODE, &cfg_kek_cmd);
 	install_element(SGP02_SMSR_NODE, &cfg_smsr_cn_cmd);
 	install_element(SGP02_SMSR_NODE, &cfg_smsr_eum_cert_cmd);
 	install_element_ve(&show_smsr_eis_cmd);
@@ -237,7 +237,7 @@ int smsr_registry_start(struct sgp02_app *app)
 	if (!g_reg.run_ctx)
 		return -ENOMEM;
 	if (g_reg.kek_file) {
-		rc = smsr_kek_load(g_reg.run_ctx, g_reg.kek_file, &g_reg.kek);
+		rc = kek_load(g_reg.run_ctx, g_reg.kek_file, &g_reg.kek);
 		if (rc < 0) {
 			LOGP(DWS, LOGL_ERROR, "smsr: cannot load key-encryption-key %s: %s\n", g_reg.kek_file,
 			     rc == -EINVAL ? "not 32 bytes (raw or hex)" : strerror(-rc));
@@ -508,7 +508,7 @@ static int store_keysets(struct sgp02_app *app, void *ctx, const char *eid, cons
 				continue;
 			for (c = 0; c < k->num_components; c++) {
 				const struct ws_eis_secret *s = &k->components[c].value;
-				uint8_t nonce[SMSR_KEK_NONCE_LEN], tag[SMSR_KEK_TAG_LEN];
+				uint8_t nonce[KEK_NONCE_LEN], tag[KEK_TAG_LEN];
 				uint8_t *ct = talloc_size(ctx, s->len + 1);
 				char ad[128];
 				int ad_len = key_ad(ad, sizeof(ad), eid, sd_name(sd), ks->version, k->index, c);
@@ -517,7 +517,7 @@ static int store_keysets(struct sgp02_app *app, void *ctx, const char *eid, cons
 					return -ENOMEM;
 				if (ad_len < 0)
 					return ad_len;
-				rc = smsr_kek_encrypt(g_reg.kek, s->data, s->len, (const uint8_t *)ad, (size_t)ad_len,
+				rc = kek_encrypt(g_reg.kek, s->data, s->len, (const uint8_t *)ad, (size_t)ad_len,
 						      nonce, ct, tag);
 				if (rc < 0)
 					return rc;
@@ -861,8 +861,8 @@ int smsr_eis_load_secrets(struct sgp02_app *app, struct ws_eis *eis)
 		s = &k->components[comp].value;
 		ad_len = key_ad(ad, sizeof(ad), eis->eid, sd, version, index, comp);
 		if (hex_bytes(eis, col(res, i, 4), &nonce) || hex_bytes(eis, col(res, i, 5), &ct) ||
-		    hex_bytes(eis, col(res, i, 6), &tag) || ad_len < 0 || nonce.len != SMSR_KEK_NONCE_LEN ||
-		    tag.len != SMSR_KEK_TAG_LEN) {
+		    hex_bytes(eis, col(res, i, 6), &tag) || ad_len < 0 || nonce.len != KEK_NONCE_LEN ||
+		    tag.len != KEK_TAG_LEN) {
 			rc = -EIO;
 			break;
 		}
@@ -875,7 +875,7 @@ int smsr_eis_load_secrets(struct sgp02_app *app, struct ws_eis *eis)
 			rc = -ENOMEM;
 			break;
 		}
-		rc = smsr_kek_decrypt(g_reg.kek, nonce.data, ct.data, ct.len, tag.data, (const uint8_t *)ad,
+		rc = kek_decrypt(g_reg.kek, nonce.data, ct.data, ct.len, tag.data, (const uint8_t *)ad,
 				      (size_t)ad_len, s->data);
 		if (rc == 0)
 			s->len = ct.len;

@@ -6,7 +6,7 @@
  * Storage: the mutable parts of the EIS (memory, last audit date, profiles, key set counters) are columns and rows
  * of their own; the EIS as registered with every key component value removed is kept as XML for the parts that
  * never change (EumSignedInfo exactly as signed, EumSignature, ECASD key sets, AdditionalProperties). Key component
- * values are AES-256-GCM encrypted under the KEK (smsr_kek.h) in table keyset_key.
+ * values are AES-256-GCM encrypted under the KEK (include/sgp02/common/kek.h) in table keyset_key.
  *
  * Config ("smsr" node):
  *   key-encryption-key FILE              32 bytes, raw or hex (required as soon as an EIS is stored)

@@ -1,4 +1,4 @@
-/* Tests of SM-DP profile preparation (src/smdp/smdp_prep.c, smdp_kek.c): template import of the TS.48 packages,
+/* Tests of SM-DP profile preparation (src/smdp/smdp_prep.c, src/common/kek.c): template import of the TS.48 packages,
  * personalisation batches (validation, all-or-nothing import, secrets sealed at rest), the ICCID inventory under
  * concurrent reservations, and personalisation of a reserved ICCID.
  * Needs PostgreSQL: scripts/check starts a private one and exports PG*. Each test works in a schema of its own. */
@@ -21,7 +21,7 @@
 #include <sgp02/common/db_schema.h>
 #include <sgp02/gp/saip.h>
 
-#include "../../src/smdp/smdp_kek.h"
+#include <sgp02/common/kek.h>
 #include "../../src/smdp/smdp_prep.h"
 #include "testlib.h"
 
@@ -162,7 +162,7 @@ static char *make_batch(void *ctx, unsigned int first, unsigned int n)
 	return s;
 }
 
-static int import_batch_text(struct db *db, const struct smdp_kek *kek, const char *type, const char *text,
+static int import_batch_text(struct db *db, const struct kek *kek, const char *type, const char *text,
 			     char *err, size_t err_size)
 {
 	struct smdp_batch *b;
@@ -190,7 +190,7 @@ static long count_sql(struct db *db, const char *sql)
 
 static void test_kek(void)
 {
-	struct smdp_kek *k = smdp_kek_alloc(g_test_ctx, kek_bytes), *k2, *kl;
+	struct kek *k = kek_alloc(g_test_ctx, kek_bytes), *k2, *kl;
 	uint8_t other[32], *sealed, *pt;
 	size_t sealed_len, pt_len;
 	const uint8_t secret[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
@@ -198,23 +198,23 @@ static void test_kek(void)
 	FILE *f;
 
 	CU_ASSERT_FATAL(k != NULL);
-	CU_ASSERT_EQUAL(smdp_kek_seal(g_test_ctx, k, "row1/ki", secret, 16, &sealed, &sealed_len), 0);
-	CU_ASSERT_EQUAL(sealed_len, 16 + SMDP_KEK_OVERHEAD);
+	CU_ASSERT_EQUAL(kek_seal(g_test_ctx, k, "row1/ki", secret, 16, &sealed, &sealed_len), 0);
+	CU_ASSERT_EQUAL(sealed_len, 16 + KEK_OVERHEAD);
 	CU_ASSERT(memmem(sealed, sealed_len, secret, 16) == NULL);
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, k, "row1/ki", sealed, sealed_len, &pt, &pt_len), 0);
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, k, "row1/ki", sealed, sealed_len, &pt, &pt_len), 0);
 	CU_ASSERT_EQUAL(pt_len, 16);
 	CU_ASSERT(memcmp(pt, secret, 16) == 0);
 	/* another row or field */
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, k, "row2/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, k, "row2/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
 	/* another key */
 	memcpy(other, kek_bytes, 32);
 	other[31] ^= 1;
-	k2 = smdp_kek_alloc(g_test_ctx, other);
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, k2, "row1/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
+	k2 = kek_alloc(g_test_ctx, other);
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, k2, "row1/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
 	/* tampered */
-	sealed[SMDP_KEK_NONCE_LEN] ^= 0x80;
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, k, "row1/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, k, "row1/ki", sealed, SMDP_KEK_OVERHEAD - 1, &pt, &pt_len),
+	sealed[KEK_NONCE_LEN] ^= 0x80;
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, k, "row1/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, k, "row1/ki", sealed, KEK_OVERHEAD - 1, &pt, &pt_len),
 			-EINVAL);
 
 	/* key files: hex with whitespace, raw, and bad */
@@ -223,21 +223,21 @@ static void test_kek(void)
 	CU_ASSERT_FATAL(f != NULL);
 	fprintf(f, "101112131415161718191a1b1c1d1e1f\n 202122232425262728292A2B2C2D2E2F\n");
 	fclose(f);
-	CU_ASSERT_EQUAL(smdp_kek_load(g_test_ctx, path, &kl), 0);
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, kl, "row1/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
-	sealed[SMDP_KEK_NONCE_LEN] ^= 0x80;
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, kl, "row1/ki", sealed, sealed_len, &pt, &pt_len), 0);
+	CU_ASSERT_EQUAL(kek_load(g_test_ctx, path, &kl), 0);
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, kl, "row1/ki", sealed, sealed_len, &pt, &pt_len), -EBADMSG);
+	sealed[KEK_NONCE_LEN] ^= 0x80;
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, kl, "row1/ki", sealed, sealed_len, &pt, &pt_len), 0);
 	f = fopen(path, "w");
 	fwrite(kek_bytes, 1, 32, f);
 	fclose(f);
-	CU_ASSERT_EQUAL(smdp_kek_load(g_test_ctx, path, &kl), 0);
-	CU_ASSERT_EQUAL(smdp_kek_open(g_test_ctx, kl, "row1/ki", sealed, sealed_len, &pt, &pt_len), 0);
+	CU_ASSERT_EQUAL(kek_load(g_test_ctx, path, &kl), 0);
+	CU_ASSERT_EQUAL(kek_open(g_test_ctx, kl, "row1/ki", sealed, sealed_len, &pt, &pt_len), 0);
 	f = fopen(path, "w");
 	fprintf(f, "1011121314");
 	fclose(f);
-	CU_ASSERT_EQUAL(smdp_kek_load(g_test_ctx, path, &kl), -EINVAL);
+	CU_ASSERT_EQUAL(kek_load(g_test_ctx, path, &kl), -EINVAL);
 	unlink(path);
-	CU_ASSERT_EQUAL(smdp_kek_load(g_test_ctx, path, &kl), -ENOENT);
+	CU_ASSERT_EQUAL(kek_load(g_test_ctx, path, &kl), -ENOENT);
 }
 
 static void test_validators(void)
@@ -379,7 +379,7 @@ static void test_template_import(void)
 static void test_batch_import(void)
 {
 	struct db *db = fresh_db("batch");
-	struct smdp_kek *kek = smdp_kek_alloc(g_test_ctx, kek_bytes);
+	struct kek *kek = kek_alloc(g_test_ctx, kek_bytes);
 	char err[256] = "", *text, *l, ki[33], sql[256];
 	struct smdp_inv_count *c;
 	unsigned int n;
@@ -467,7 +467,7 @@ static void test_batch_import(void)
 static struct db *db_with_batch(const char *suffix, unsigned int n)
 {
 	struct db *db = fresh_db(suffix);
-	struct smdp_kek *kek = smdp_kek_alloc(g_test_ctx, kek_bytes);
+	struct kek *kek = kek_alloc(g_test_ctx, kek_bytes);
 	char err[256] = "";
 
 	import_template(db, "ts48", 2);
@@ -652,7 +652,7 @@ static bool diff_only_in(const uint8_t *a, const uint8_t *b, size_t len, unsigne
 static void test_personalise(void)
 {
 	struct db *db = db_with_batch("perso", 5);
-	struct smdp_kek *kek = smdp_kek_alloc(g_test_ctx, kek_bytes), *wrong;
+	struct kek *kek = kek_alloc(g_test_ctx, kek_bytes), *wrong;
 	struct gp_saip_header hdr;
 	struct gp_saip_item it;
 	uint8_t *tpl, *pkg, *want, bad_key[32];
@@ -701,7 +701,7 @@ static void test_personalise(void)
 	/* a wrong key-encryption key does not decrypt */
 	memcpy(bad_key, kek_bytes, 32);
 	bad_key[0] ^= 0xff;
-	wrong = smdp_kek_alloc(g_test_ctx, bad_key);
+	wrong = kek_alloc(g_test_ctx, bad_key);
 	CU_ASSERT_EQUAL(smdp_personalise(g_test_ctx, db, wrong, iccid, &pkg, &len), -EBADMSG);
 	/* a sealed value copied from another row does not decrypt either */
 	make_iccid(row == 0 ? 1 : 0, digits);

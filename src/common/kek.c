@@ -1,5 +1,5 @@
-/*! \file smdp_kek.c
- * AES-256-GCM sealing of the SM-DP's personalisation secrets (see smdp_kek.h). OpenSSL 3 EVP only. */
+/*! \file kek.c
+ * AES-256-GCM encryption of secrets at rest under a key-encryption key (see kek.h). OpenSSL 3 EVP only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -10,13 +10,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "smdp_kek.h"
+#include <sgp02/common/kek.h>
 
-struct smdp_kek {
-	uint8_t key[SMDP_KEK_LEN];
-};
-
-static int wipe_kek(struct smdp_kek *kek)
+static int wipe_kek(struct kek *kek)
 {
 	OPENSSL_cleanse(kek->key, sizeof(kek->key));
 	return 0;
@@ -28,7 +24,7 @@ static int wipe_buf(uint8_t *buf)
 	return 0;
 }
 
-uint8_t *smdp_secret_alloc(void *ctx, size_t len)
+uint8_t *kek_secret_alloc(void *ctx, size_t len)
 {
 	/* talloc_size(0) would still return a valid pointer; keep at least one byte to wipe */
 	uint8_t *buf = talloc_zero_size(ctx, len ? len : 1);
@@ -38,14 +34,14 @@ uint8_t *smdp_secret_alloc(void *ctx, size_t len)
 	return buf;
 }
 
-struct smdp_kek *smdp_kek_alloc(void *ctx, const uint8_t key[SMDP_KEK_LEN])
+struct kek *kek_alloc(void *ctx, const uint8_t key[KEK_LEN])
 {
-	struct smdp_kek *kek = talloc_zero(ctx, struct smdp_kek);
+	struct kek *kek = talloc_zero(ctx, struct kek);
 
 	if (!kek)
 		return NULL;
 	talloc_set_destructor(kek, wipe_kek);
-	memcpy(kek->key, key, SMDP_KEK_LEN);
+	memcpy(kek->key, key, KEK_LEN);
 	return kek;
 }
 
@@ -66,7 +62,7 @@ static int is_space(uint8_t c)
 }
 
 /* The file as 64 hex digits, whitespace ignored. \returns 0 or -EINVAL */
-static int kek_from_hex(const uint8_t *buf, size_t len, uint8_t key[SMDP_KEK_LEN])
+static int kek_from_hex(const uint8_t *buf, size_t len, uint8_t key[KEK_LEN])
 {
 	unsigned int digits = 0;
 	size_t i;
@@ -77,7 +73,7 @@ static int kek_from_hex(const uint8_t *buf, size_t len, uint8_t key[SMDP_KEK_LEN
 		if (is_space(buf[i]))
 			continue;
 		v = nibble(buf[i]);
-		if (v < 0 || digits >= 2 * SMDP_KEK_LEN)
+		if (v < 0 || digits >= 2 * KEK_LEN)
 			return -EINVAL;
 		if (digits % 2 == 0)
 			key[digits / 2] = (uint8_t)(v << 4);
@@ -85,13 +81,13 @@ static int kek_from_hex(const uint8_t *buf, size_t len, uint8_t key[SMDP_KEK_LEN
 			key[digits / 2] |= (uint8_t)v;
 		digits++;
 	}
-	return digits == 2 * SMDP_KEK_LEN ? 0 : -EINVAL;
+	return digits == 2 * KEK_LEN ? 0 : -EINVAL;
 }
 
-int smdp_kek_load(void *ctx, const char *path, struct smdp_kek **out)
+int kek_load(void *ctx, const char *path, struct kek **out)
 {
-	uint8_t buf[SMDP_KEK_FILE_MAX + 1];
-	uint8_t key[SMDP_KEK_LEN];
+	uint8_t buf[KEK_FILE_MAX + 1];
+	uint8_t key[KEK_LEN];
 	size_t len = 0;
 	int fd, rc = 0;
 
@@ -113,17 +109,17 @@ int smdp_kek_load(void *ctx, const char *path, struct smdp_kek **out)
 		len += (size_t)n;
 	}
 	close(fd);
-	if (!rc && len > SMDP_KEK_FILE_MAX)
+	if (!rc && len > KEK_FILE_MAX)
 		rc = -EINVAL;
 	if (!rc && kek_from_hex(buf, len, key) < 0) {
 		/* not hex: then it must be the 32 raw bytes */
-		if (len == SMDP_KEK_LEN)
-			memcpy(key, buf, SMDP_KEK_LEN);
+		if (len == KEK_LEN)
+			memcpy(key, buf, KEK_LEN);
 		else
 			rc = -EINVAL;
 	}
 	if (!rc) {
-		*out = smdp_kek_alloc(ctx, key);
+		*out = kek_alloc(ctx, key);
 		if (!*out)
 			rc = -ENOMEM;
 	}
@@ -134,33 +130,32 @@ int smdp_kek_load(void *ctx, const char *path, struct smdp_kek **out)
 
 /* One AES-256-GCM operation over in[len] into out[len]. Encrypting writes tag, decrypting checks it.
  * \returns 0, -EBADMSG (decryption: tag mismatch), -EIO */
-static int aes_gcm(const struct smdp_kek *kek, int encrypt, const uint8_t *nonce, const char *ad,
+static int aes_gcm(const struct kek *kek, int encrypt, const uint8_t *nonce, const uint8_t *ad, size_t ad_len,
 		   const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
 {
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	size_t ad_len = strlen(ad);
 	int outl, rc = -EIO;
 
 	if (!c)
 		return -EIO;
 	if (EVP_CipherInit_ex2(c, EVP_aes_256_gcm(), NULL, NULL, encrypt, NULL) != 1)
 		goto out;
-	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SMDP_KEK_NONCE_LEN, NULL) != 1)
+	if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, KEK_NONCE_LEN, NULL) != 1)
 		goto out;
 	if (EVP_CipherInit_ex2(c, NULL, kek->key, nonce, encrypt, NULL) != 1)
 		goto out;
-	if (ad_len && EVP_CipherUpdate(c, NULL, &outl, (const uint8_t *)ad, (int)ad_len) != 1)
+	if (ad_len && EVP_CipherUpdate(c, NULL, &outl, ad, (int)ad_len) != 1)
 		goto out;
 	if (len && EVP_CipherUpdate(c, out, &outl, in, (int)len) != 1)
 		goto out;
-	if (!encrypt && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SMDP_KEK_TAG_LEN, tag) != 1)
+	if (!encrypt && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, KEK_TAG_LEN, tag) != 1)
 		goto out;
 	/* GCM is a stream mode: Final writes nothing, but checks the tag when decrypting */
 	if (EVP_CipherFinal_ex(c, out + len, &outl) != 1) {
 		rc = encrypt ? -EIO : -EBADMSG;
 		goto out;
 	}
-	if (encrypt && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SMDP_KEK_TAG_LEN, tag) != 1)
+	if (encrypt && EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, KEK_TAG_LEN, tag) != 1)
 		goto out;
 	rc = 0;
 out:
@@ -168,48 +163,49 @@ out:
 	return rc;
 }
 
-int smdp_kek_seal(void *ctx, const struct smdp_kek *kek, const char *ad, const uint8_t *pt, size_t len,
+int kek_seal(void *ctx, const struct kek *kek, const char *ad, const uint8_t *pt, size_t len,
 		  uint8_t **out, size_t *out_len)
 {
 	uint8_t *buf;
 	int rc;
 
-	if (!kek || !ad || (len && !pt) || len > SMDP_KEK_MAX_PT || strlen(ad) > SMDP_KEK_MAX_AD)
+	if (!kek || !ad || (len && !pt) || len > KEK_MAX_PT || strlen(ad) > KEK_MAX_AD)
 		return -EINVAL;
-	buf = talloc_size(ctx, len + SMDP_KEK_OVERHEAD);
+	buf = talloc_size(ctx, len + KEK_OVERHEAD);
 	if (!buf)
 		return -ENOMEM;
-	if (RAND_bytes(buf, SMDP_KEK_NONCE_LEN) != 1) {
+	if (RAND_bytes(buf, KEK_NONCE_LEN) != 1) {
 		talloc_free(buf);
 		return -EIO;
 	}
-	rc = aes_gcm(kek, 1, buf, ad, pt, len, buf + SMDP_KEK_NONCE_LEN, buf + SMDP_KEK_NONCE_LEN + len);
+	rc = aes_gcm(kek, 1, buf, (const uint8_t *)ad, strlen(ad), pt, len, buf + KEK_NONCE_LEN,
+		     buf + KEK_NONCE_LEN + len);
 	if (rc < 0) {
 		talloc_free(buf);
 		return rc;
 	}
 	*out = buf;
-	*out_len = len + SMDP_KEK_OVERHEAD;
+	*out_len = len + KEK_OVERHEAD;
 	return 0;
 }
 
-int smdp_kek_open(void *ctx, const struct smdp_kek *kek, const char *ad, const uint8_t *in, size_t len,
+int kek_open(void *ctx, const struct kek *kek, const char *ad, const uint8_t *in, size_t len,
 		  uint8_t **pt, size_t *pt_len)
 {
-	uint8_t tag[SMDP_KEK_TAG_LEN];
+	uint8_t tag[KEK_TAG_LEN];
 	uint8_t *buf;
 	size_t n;
 	int rc;
 
-	if (!kek || !ad || !in || len < SMDP_KEK_OVERHEAD || len - SMDP_KEK_OVERHEAD > SMDP_KEK_MAX_PT ||
-	    strlen(ad) > SMDP_KEK_MAX_AD)
+	if (!kek || !ad || !in || len < KEK_OVERHEAD || len - KEK_OVERHEAD > KEK_MAX_PT ||
+	    strlen(ad) > KEK_MAX_AD)
 		return -EINVAL;
-	n = len - SMDP_KEK_OVERHEAD;
-	buf = smdp_secret_alloc(ctx, n);
+	n = len - KEK_OVERHEAD;
+	buf = kek_secret_alloc(ctx, n);
 	if (!buf)
 		return -ENOMEM;
-	memcpy(tag, in + SMDP_KEK_NONCE_LEN + n, SMDP_KEK_TAG_LEN);
-	rc = aes_gcm(kek, 0, in, ad, in + SMDP_KEK_NONCE_LEN, n, buf, tag);
+	memcpy(tag, in + KEK_NONCE_LEN + n, KEK_TAG_LEN);
+	rc = aes_gcm(kek, 0, in, (const uint8_t *)ad, strlen(ad), in + KEK_NONCE_LEN, n, buf, tag);
 	if (rc < 0) {
 		talloc_free(buf);	/* wiped by its destructor */
 		return rc;
@@ -217,4 +213,30 @@ int smdp_kek_open(void *ctx, const struct smdp_kek *kek, const char *ad, const u
 	*pt = buf;
 	*pt_len = n;
 	return 0;
+}
+
+int kek_encrypt(const struct kek *k, const uint8_t *pt, size_t len, const uint8_t *ad, size_t ad_len,
+		uint8_t *nonce, uint8_t *ct, uint8_t *tag)
+{
+	if (!k || (len && (!pt || !ct)) || !nonce || !tag || len > KEK_MAX_PT || (ad_len && !ad))
+		return -EINVAL;
+	/* SP 800-38D §8.2.2: random IVs; 2^32 invocations per key stay far out of reach here */
+	if (RAND_bytes(nonce, KEK_NONCE_LEN) != 1)
+		return -EIO;
+	return aes_gcm(k, 1, nonce, ad, ad_len, pt, len, ct, tag);
+}
+
+int kek_decrypt(const struct kek *k, const uint8_t *nonce, const uint8_t *ct, size_t len,
+		const uint8_t *tag, const uint8_t *ad, size_t ad_len, uint8_t *pt)
+{
+	uint8_t t[KEK_TAG_LEN];
+	int rc;
+
+	if (!k || (len && (!pt || !ct)) || !nonce || !tag || len > KEK_MAX_PT || (ad_len && !ad))
+		return -EINVAL;
+	memcpy(t, tag, sizeof(t));
+	rc = aes_gcm(k, 0, nonce, ad, ad_len, ct, len, pt, t);
+	if (rc < 0 && len)
+		OPENSSL_cleanse(pt, len);
+	return rc;
 }
